@@ -1,0 +1,112 @@
+"""The ``archcalc`` command: a thin click layer over the library.
+
+This is the only place where exceptions become exit codes: 0 success, 1 a failed check,
+2 bad input (a spec, an option, a missing dependency).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from . import __version__
+from .engine import DType, FlopMode
+from .errors import ArchcalcError
+from .report import TableFormat
+
+
+class _Failure(click.ClickException):
+    """An ArchcalcError on its way out: one line on stderr, the error's exit code."""
+
+    def __init__(self, error: ArchcalcError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"archcalc: error: {self.format_message()}", err=True)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ArchcalcError as error:
+            raise _Failure(error) from None
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    from .fileio import write_atomic
+
+    write_atomic(output, text)
+    click.echo(f"wrote {output}", err=True)
+
+
+def _choice(values: Any) -> click.Choice:
+    return click.Choice([v.value for v in values], case_sensitive=False)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="archcalc")
+def main() -> None:
+    """CNN architecture calculator: shapes, parameters, MACs/FLOPs, memory and receptive fields from a YAML spec.
+
+    SPEC arguments take a file path or the name of a bundled spec (see `archcalc list`).
+    """
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--input", "input_shape", metavar="CxHxW", help="Override the spec's input, e.g. 3x224x224.")
+@click.option("-f", "--format", "fmt", type=_choice(TableFormat), default="text", show_default=True,
+              help="Output format.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+@click.option("--dtype", default="float32", show_default=True, help="Element type for the memory columns.",
+              type=_choice(DType))
+@click.option("--flops", "flop_mode", default="matmul", show_default=True,
+              type=_choice(FlopMode),
+              help="matmul: 2 × MACs of conv/linear (torch.utils.flop_counter); all: every operation.")
+def table(spec: str, input_shape: str | None, fmt: str, output: str | None, dtype: str, flop_mode: str) -> None:
+    """Per-layer table of SPEC: output shapes, the arithmetic, parameters, MACs, receptive field, totals."""
+    from .engine import analyse
+    from .report import render_table
+    from .spec import load, parse_input_shape
+
+    network = load(spec)
+    shape = parse_input_shape(input_shape) if input_shape else None
+    analysis = analyse(network, input_shape=shape, dtype=dtype, flops=flop_mode)
+    _emit(render_table(analysis, fmt.lower()), output)
+
+
+@main.command(name="list")
+def list_specs() -> None:
+    """The bundled specs, one line each: name, input, parameters, description."""
+    from .engine import analyse
+    from .layers import fmt_shape
+    from .spec import bundled_names, load
+
+    rows = []
+    for name in bundled_names():
+        network = load(name)
+        total = analyse(network).totals.params
+        rows.append((name, fmt_shape(network.input_shape), f"{total:,}", network.name))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        click.echo(f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:>{widths[2]}} params  {row[3]}")
+
+
+@main.command()
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of the spec format (for editors and other tools)."""
+    from .schema import schema_text
+
+    _emit(schema_text(), output)
+
+
+def run() -> None:  # pragma: no cover - console entry point
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""The engine: a validated spec → every layer annotated with shapes, counts, memory and receptive field.
+
+Pure arithmetic on Python integers (exact at any size); it never imports torch, networkx or
+matplotlib, so it is cheap to start and cheap to call in a loop.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import LayerError
+from .layers import GLOBAL, KINDS, Shape, Window, prod
+from .spec import INPUT_NAME, NetworkSpec
+
+
+class DType(str, enum.Enum):
+    """Element types for memory estimates (bytes per element in ``itemsize``)."""
+
+    FLOAT32 = "float32"
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+    FLOAT64 = "float64"
+    INT8 = "int8"
+
+    @property
+    def itemsize(self) -> int:
+        return _ITEMSIZE[self]
+
+
+_ITEMSIZE = {DType.FLOAT32: 4, DType.FLOAT16: 2, DType.BFLOAT16: 2, DType.FLOAT64: 8, DType.INT8: 1}
+
+
+class FlopMode(str, enum.Enum):
+    """What counts as a FLOP.
+
+    ``matmul``: 2 × MACs of conv/linear/RBF, nothing else — exactly what
+    ``torch.utils.flop_counter.FlopCounterMode`` reports. ``all``: also bias adds, activations,
+    pooling, normalisation and merges, at the per-element costs listed in the README.
+    """
+
+    MATMUL = "matmul"
+    ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceptiveField:
+    """Receptive field of one output position, per axis (h, w), in input pixels.
+
+    ``start`` is the centre of the first output position's field in input coordinates, with
+    input pixel i centred at i + 0.5 (so a negative start means the field reaches into padding).
+    """
+
+    size: tuple[int, int]
+    jump: tuple[int, int]
+    start: tuple[float, float]
+
+    def advance(self, window: Window) -> ReceptiveField:
+        size = tuple(self.size[a] + (window.kernel[a] - 1) * self.jump[a] for a in (0, 1))
+        start = tuple(
+            self.start[a] + ((window.kernel[a] - 1) / 2 - window.pad_before[a]) * self.jump[a] for a in (0, 1)
+        )
+        jump = tuple(self.jump[a] * window.stride[a] for a in (0, 1))
+        return ReceptiveField(size, jump, start)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"size": list(self.size), "jump": list(self.jump), "start": list(self.start)}
+
+
+_INPUT_RF = ReceptiveField((1, 1), (1, 1), (0.5, 0.5))
+
+
+@dataclass(slots=True)
+class LayerResult:
+    """One analysed layer."""
+
+    name: str
+    kind: str
+    inputs: tuple[str, ...]
+    input_shapes: tuple[Shape, ...]
+    output_shape: Shape
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    flops: int
+    activation_bytes: int
+    param_bytes: int
+    formula: str
+    params_formula: str
+    warnings: list[str]
+    receptive_field: ReceptiveField | None  # None: each output sees the whole input
+    details: dict[str, Any]
+    params_spec: dict[str, Any]
+    line: int | None
+
+    @property
+    def params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "inputs": list(self.inputs),
+            "input_shapes": [list(s) for s in self.input_shapes],
+            "output_shape": list(self.output_shape),
+            "params": self.params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            "macs": self.macs,
+            "flops": self.flops,
+            "activation_bytes": self.activation_bytes,
+            "param_bytes": self.param_bytes,
+            "formula": self.formula,
+            "params_formula": self.params_formula,
+            "warnings": list(self.warnings),
+            "receptive_field": self.receptive_field.to_dict() if self.receptive_field else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    params: int
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    flops: int
+    activation_bytes: int
+    param_bytes: int
+    input_bytes: int
+    warnings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass(slots=True)
+class Analysis:
+    """The analysed network: per-layer results in order, and totals."""
+
+    spec: NetworkSpec
+    input_shape: Shape
+    dtype: DType
+    flop_mode: FlopMode
+    layers: list[LayerResult]
+    totals: Totals
+    by_name: dict[str, LayerResult] = field(repr=False, default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def __getitem__(self, name: str) -> LayerResult:
+        return self.by_name[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract (see the README): stable keys, plain values."""
+        return {
+            "name": self.spec.name,
+            "description": self.spec.description,
+            "source": self.spec.source,
+            "input": list(self.input_shape),
+            "dtype": self.dtype.value,
+            "flops_convention": self.flop_mode.value,
+            "layers": [layer.to_dict() for layer in self.layers],
+            "totals": self.totals.to_dict(),
+        }
+
+    def to_networkx(self) -> Any:
+        """The layer graph as a ``networkx.DiGraph`` (nodes carry their LayerResult as ``result``)."""
+        import networkx as nx
+
+        graph = nx.DiGraph(name=self.spec.name)
+        graph.add_node(INPUT_NAME, result=None, shape=self.input_shape)
+        for layer in self.layers:
+            graph.add_node(layer.name, result=layer, shape=layer.output_shape)
+            for source in layer.inputs:
+                graph.add_edge(source, layer.name)
+        return graph
+
+
+def analyse(
+    spec: NetworkSpec,
+    input_shape: Shape | None = None,
+    dtype: DType | str = DType.FLOAT32,
+    flops: FlopMode | str = FlopMode.MATMUL,
+) -> Analysis:
+    """Annotate every layer of `spec` (optionally on another input shape)."""
+    dtype = DType(dtype)
+    flop_mode = FlopMode(flops)
+    if input_shape is not None:
+        spec = spec.with_input(tuple(input_shape))
+    itemsize = dtype.itemsize
+    count_all = flop_mode is FlopMode.ALL
+    shapes: dict[str, Shape] = {INPUT_NAME: spec.input_shape}
+    fields: dict[str, ReceptiveField | None] = {INPUT_NAME: _INPUT_RF}
+    results: list[LayerResult] = []
+    by_name: dict[str, LayerResult] = {}
+    sums = [0] * 6  # trainable, non-trainable, macs, flops, activation bytes, warnings
+    for layer in spec.layers:
+        kind = KINDS[layer.kind]
+        in_shapes = [shapes[name] for name in layer.inputs]
+        try:
+            outcome = kind.infer(layer.params, in_shapes)
+        except LayerError as exc:
+            raise exc.located(path=spec.path, line=layer.line, layer=layer.name, kind=layer.kind) from None
+        flop_count = 2 * outcome.macs + (outcome.extra_flops if count_all else 0)
+        activation_bytes = prod(outcome.shape) * itemsize
+        rf = _receptive_field([fields[name] for name in layer.inputs], outcome.window)
+        result = LayerResult(
+            name=layer.name,
+            kind=layer.kind,
+            inputs=layer.inputs,
+            input_shapes=tuple(in_shapes),
+            output_shape=outcome.shape,
+            trainable_params=outcome.trainable,
+            non_trainable_params=outcome.non_trainable,
+            macs=outcome.macs,
+            flops=flop_count,
+            activation_bytes=activation_bytes,
+            param_bytes=(outcome.trainable + outcome.non_trainable) * itemsize,
+            formula=outcome.formula,
+            params_formula=outcome.params_formula,
+            warnings=outcome.warnings,
+            receptive_field=rf,
+            details=outcome.details,
+            params_spec=dict(layer.params),
+            line=layer.line,
+        )
+        shapes[layer.name] = outcome.shape
+        fields[layer.name] = rf
+        results.append(result)
+        by_name[layer.name] = result
+        sums[0] += outcome.trainable
+        sums[1] += outcome.non_trainable
+        sums[2] += outcome.macs
+        sums[3] += flop_count
+        sums[4] += activation_bytes
+        sums[5] += len(outcome.warnings)
+    trainable, non_trainable, macs, flop_total, activation_total, warnings = sums
+    totals = Totals(
+        params=trainable + non_trainable,
+        trainable_params=trainable,
+        non_trainable_params=non_trainable,
+        macs=macs,
+        flops=flop_total,
+        activation_bytes=activation_total,
+        param_bytes=(trainable + non_trainable) * itemsize,
+        input_bytes=prod(spec.input_shape) * itemsize,
+        warnings=warnings,
+    )
+    return Analysis(spec, spec.input_shape, dtype, flop_mode, results, totals, by_name)
+
+
+def _receptive_field(inputs: list[ReceptiveField | None], window: Window | str | None) -> ReceptiveField | None:
+    if any(rf is None for rf in inputs) or window == GLOBAL:
+        return None
+    rf = inputs[0] if len(inputs) == 1 else max(inputs, key=lambda r: r.size)  # type: ignore[arg-type,return-value]
+    if isinstance(window, Window):
+        return rf.advance(window)  # type: ignore[union-attr]
+    return rf

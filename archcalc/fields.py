@@ -1,0 +1,223 @@
+"""Typed hyper-parameter fields.
+
+Each field type does two things from one definition: it checks and normalises a value read
+from a spec (``coerce``), and it describes itself as a JSON Schema fragment (``schema``), so
+the published schema and the validator cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import SpecError
+
+Pair = tuple[int, int]
+
+
+class PaddingMode(str, enum.Enum):
+    """Named padding rules; `same` follows TensorFlow (extra row/column after, i.e. bottom/right)."""
+
+    SAME = "same"
+    VALID = "valid"
+
+
+class FieldValueError(SpecError):
+    """A value of the wrong type or range; the caller adds the field and layer."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return repr(value)
+
+
+class FieldType:
+    """Base class of field value types."""
+
+    def coerce(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def schema(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Integer(FieldType):
+    minimum: int = 1
+
+    def coerce(self, value: Any) -> int:
+        if not _is_int(value):
+            raise FieldValueError(f"must be an integer, got {_describe(value)}")
+        if value < self.minimum:
+            word = "positive" if self.minimum == 1 else f"at least {self.minimum}"
+            raise FieldValueError(f"must be {word}, got {value}")
+        return int(value)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": self.minimum}
+
+
+@dataclass(frozen=True)
+class IntPair(FieldType):
+    """An int for both axes, or ``[height, width]``."""
+
+    minimum: int = 1
+
+    def coerce(self, value: Any) -> Pair:
+        word = "positive integer" if self.minimum == 1 else f"integer ≥ {self.minimum}"
+        if _is_int(value):
+            if value < self.minimum:
+                raise FieldValueError(f"must be a {word} or a pair [height, width], got {value}")
+            return (value, value)
+        if isinstance(value, list) and len(value) == 2 and all(_is_int(v) for v in value):
+            if min(value) < self.minimum:
+                raise FieldValueError(f"both values must be ≥ {self.minimum}, got {list(value)}")
+            return (value[0], value[1])
+        raise FieldValueError(f"must be a {word} or a pair [height, width], got {_describe(value)}")
+
+    def schema(self) -> dict[str, Any]:
+        item = {"type": "integer", "minimum": self.minimum}
+        return {"oneOf": [item, {"type": "array", "items": item, "minItems": 2, "maxItems": 2}]}
+
+
+@dataclass(frozen=True)
+class Padding(FieldType):
+    """``same`` / ``valid``, an int, ``[h, w]``, or ``[top, bottom, left, right]``.
+
+    Normalised to a PaddingMode or a 4-tuple (top, bottom, left, right).
+    """
+
+    def coerce(self, value: Any) -> PaddingMode | tuple[int, int, int, int]:
+        if isinstance(value, str):
+            try:
+                return PaddingMode(value.lower())
+            except ValueError:
+                raise FieldValueError(
+                    f"must be 'same', 'valid', an integer, [h, w] or [top, bottom, left, right], got {value!r}"
+                ) from None
+        if _is_int(value) and value >= 0:
+            return (value, value, value, value)
+        if isinstance(value, list) and len(value) in (2, 4) and all(_is_int(v) and v >= 0 for v in value):
+            if len(value) == 2:
+                return (value[0], value[0], value[1], value[1])
+            return (value[0], value[1], value[2], value[3])
+        raise FieldValueError(
+            "must be 'same', 'valid', a non-negative integer, [h, w] or [top, bottom, left, right], "
+            f"got {_describe(value)}"
+        )
+
+    def schema(self) -> dict[str, Any]:
+        item = {"type": "integer", "minimum": 0}
+        return {
+            "oneOf": [
+                {"type": "string", "enum": [m.value for m in PaddingMode]},
+                item,
+                {"type": "array", "items": item, "minItems": 2, "maxItems": 2},
+                {"type": "array", "items": item, "minItems": 4, "maxItems": 4},
+            ]
+        }
+
+
+@dataclass(frozen=True)
+class Number(FieldType):
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
+
+    def coerce(self, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise FieldValueError(f"must be a number, got {_describe(value)}")
+        if value != value:  # NaN
+            raise FieldValueError("must be a number, got NaN")
+        low, high = self.minimum, self.maximum
+        if low is not None and (value <= low if self.exclusive_minimum else value < low):
+            raise FieldValueError(f"must be {'>' if self.exclusive_minimum else '≥'} {low:g}, got {value:g}")
+        if high is not None and (value >= high if self.exclusive_maximum else value > high):
+            raise FieldValueError(f"must be {'<' if self.exclusive_maximum else '≤'} {high:g}, got {value:g}")
+        return float(value)
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "number"}
+        if self.minimum is not None:
+            out["exclusiveMinimum" if self.exclusive_minimum else "minimum"] = self.minimum
+        if self.maximum is not None:
+            out["exclusiveMaximum" if self.exclusive_maximum else "maximum"] = self.maximum
+        return out
+
+
+@dataclass(frozen=True)
+class Boolean(FieldType):
+    def coerce(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise FieldValueError(f"must be true or false, got {_describe(value)}")
+        return value
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+
+@dataclass(frozen=True)
+class ConnectionTable(FieldType):
+    """Which input maps each output map sees, e.g. LeNet-5's C3: ``[[0, 1, 2], [1, 2, 3], ...]``.
+
+    Its length and index range depend on the layer, so the layer kind checks those.
+    """
+
+    def coerce(self, value: Any) -> tuple[tuple[int, ...], ...]:
+        if not isinstance(value, list) or not value:
+            raise FieldValueError(f"must be a list with one list of input channels per output channel, got {_describe(value)}")
+        rows = []
+        for index, row in enumerate(value):
+            if not isinstance(row, list) or not row or not all(_is_int(v) and v >= 0 for v in row):
+                raise FieldValueError(
+                    f"row {index} must be a non-empty list of input channel indices, got {_describe(row)}"
+                )
+            if len(set(row)) != len(row):
+                raise FieldValueError(f"row {index} names an input channel twice: {row}")
+            rows.append(tuple(row))
+        return tuple(rows)
+
+    def schema(self) -> dict[str, Any]:
+        return {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "integer", "minimum": 0}},
+        }
+
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One hyper-parameter of a layer kind."""
+
+    name: str
+    type: FieldType
+    default: Any = REQUIRED
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def schema(self) -> dict[str, Any]:
+        out = dict(self.type.schema())
+        if self.doc:
+            out["description"] = self.doc
+        if not self.required and self.default is not None:
+            out["default"] = self.default.value if isinstance(self.default, enum.Enum) else self.default
+        return out
