@@ -1,9 +1,9 @@
 """archcalc: exact shapes, parameters, MACs/FLOPs, memory and receptive fields of CNNs, from a YAML spec.
 
-    >>> import archcalc
-    >>> result = archcalc.analyse(archcalc.load("alexnet"))
-    >>> result.totals.params
-    60965224
+>>> import archcalc
+>>> result = archcalc.analyse(archcalc.load("alexnet"))
+>>> result.totals.params
+60965224
 """
 
 from __future__ import annotations

@@ -62,14 +62,21 @@ def main() -> None:
 @main.command()
 @click.argument("spec")
 @click.option("--input", "input_shape", metavar="CxHxW", help="Override the spec's input, e.g. 3x224x224.")
-@click.option("-f", "--format", "fmt", type=_choice(TableFormat), default="text", show_default=True,
-              help="Output format.")
+@click.option(
+    "-f", "--format", "fmt", type=_choice(TableFormat), default="text", show_default=True, help="Output format."
+)
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
-@click.option("--dtype", default="float32", show_default=True, help="Element type for the memory columns.",
-              type=_choice(DType))
-@click.option("--flops", "flop_mode", default="matmul", show_default=True,
-              type=_choice(FlopMode),
-              help="matmul: 2 × MACs of conv/linear (torch.utils.flop_counter); all: every operation.")
+@click.option(
+    "--dtype", default="float32", show_default=True, help="Element type for the memory columns.", type=_choice(DType)
+)
+@click.option(
+    "--flops",
+    "flop_mode",
+    default="matmul",
+    show_default=True,
+    type=_choice(FlopMode),
+    help="matmul: 2 × MACs of conv/linear (torch.utils.flop_counter); all: every operation.",
+)
 def table(spec: str, input_shape: str | None, fmt: str, output: str | None, dtype: str, flop_mode: str) -> None:
     """Per-layer table of SPEC: output shapes, the arithmetic, parameters, MACs, receptive field, totals."""
     from .engine import analyse

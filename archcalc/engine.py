@@ -15,7 +15,7 @@ from .layers import GLOBAL, KINDS, Shape, Window, prod
 from .spec import INPUT_NAME, NetworkSpec
 
 
-class DType(str, enum.Enum):
+class DType(enum.StrEnum):
     """Element types for memory estimates (bytes per element in ``itemsize``)."""
 
     FLOAT32 = "float32"
@@ -32,7 +32,7 @@ class DType(str, enum.Enum):
 _ITEMSIZE = {DType.FLOAT32: 4, DType.FLOAT16: 2, DType.BFLOAT16: 2, DType.FLOAT64: 8, DType.INT8: 1}
 
 
-class FlopMode(str, enum.Enum):
+class FlopMode(enum.StrEnum):
     """What counts as a FLOP.
 
     ``matmul``: 2 × MACs of conv/linear/RBF, nothing else — exactly what

@@ -8,7 +8,6 @@ the published schema and the validator cannot drift apart.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecError
@@ -16,7 +15,7 @@ from .errors import SpecError
 Pair = tuple[int, int]
 
 
-class PaddingMode(str, enum.Enum):
+class PaddingMode(enum.StrEnum):
     """Named padding rules; `same` follows TensorFlow (extra row/column after, i.e. bottom/right)."""
 
     SAME = "same"
@@ -44,7 +43,10 @@ def _describe(value: Any) -> str:
 
 
 class FieldType:
-    """Base class of field value types."""
+    """Base class of field value types. (Plain classes, not dataclasses: they are built at every
+    start-up, and `archcalc table` has to start fast.)"""
+
+    __slots__ = ()
 
     def coerce(self, value: Any) -> Any:
         raise NotImplementedError
@@ -53,9 +55,11 @@ class FieldType:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
 class Integer(FieldType):
-    minimum: int = 1
+    __slots__ = ("minimum",)
+
+    def __init__(self, minimum: int = 1) -> None:
+        self.minimum = minimum
 
     def coerce(self, value: Any) -> int:
         if not _is_int(value):
@@ -69,11 +73,13 @@ class Integer(FieldType):
         return {"type": "integer", "minimum": self.minimum}
 
 
-@dataclass(frozen=True)
 class IntPair(FieldType):
     """An int for both axes, or ``[height, width]``."""
 
-    minimum: int = 1
+    __slots__ = ("minimum",)
+
+    def __init__(self, minimum: int = 1) -> None:
+        self.minimum = minimum
 
     def coerce(self, value: Any) -> Pair:
         word = "positive integer" if self.minimum == 1 else f"integer ≥ {self.minimum}"
@@ -92,7 +98,6 @@ class IntPair(FieldType):
         return {"oneOf": [item, {"type": "array", "items": item, "minItems": 2, "maxItems": 2}]}
 
 
-@dataclass(frozen=True)
 class Padding(FieldType):
     """``same`` / ``valid``, an int, ``[h, w]``, or ``[top, bottom, left, right]``.
 
@@ -130,12 +135,18 @@ class Padding(FieldType):
         }
 
 
-@dataclass(frozen=True)
 class Number(FieldType):
-    minimum: float | None = None
-    maximum: float | None = None
-    exclusive_minimum: bool = False
-    exclusive_maximum: bool = False
+    __slots__ = ("minimum", "maximum", "exclusive_minimum", "exclusive_maximum")
+
+    def __init__(
+        self,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        exclusive_minimum: bool = False,
+        exclusive_maximum: bool = False,
+    ) -> None:
+        self.minimum, self.maximum = minimum, maximum
+        self.exclusive_minimum, self.exclusive_maximum = exclusive_minimum, exclusive_maximum
 
     def coerce(self, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -158,7 +169,6 @@ class Number(FieldType):
         return out
 
 
-@dataclass(frozen=True)
 class Boolean(FieldType):
     def coerce(self, value: Any) -> bool:
         if not isinstance(value, bool):
@@ -169,7 +179,6 @@ class Boolean(FieldType):
         return {"type": "boolean"}
 
 
-@dataclass(frozen=True)
 class ConnectionTable(FieldType):
     """Which input maps each output map sees, e.g. LeNet-5's C3: ``[[0, 1, 2], [1, 2, 3], ...]``.
 
@@ -178,7 +187,9 @@ class ConnectionTable(FieldType):
 
     def coerce(self, value: Any) -> tuple[tuple[int, ...], ...]:
         if not isinstance(value, list) or not value:
-            raise FieldValueError(f"must be a list with one list of input channels per output channel, got {_describe(value)}")
+            raise FieldValueError(
+                f"must be a list with one list of input channels per output channel, got {_describe(value)}"
+            )
         rows = []
         for index, row in enumerate(value):
             if not isinstance(row, list) or not row or not all(_is_int(v) and v >= 0 for v in row):
@@ -201,14 +212,13 @@ class ConnectionTable(FieldType):
 REQUIRED = object()
 
 
-@dataclass(frozen=True)
 class Field:
-    """One hyper-parameter of a layer kind."""
+    """One hyper-parameter of a layer kind: name, value type, default (or REQUIRED) and a description."""
 
-    name: str
-    type: FieldType
-    default: Any = REQUIRED
-    doc: str = ""
+    __slots__ = ("name", "type", "default", "doc")
+
+    def __init__(self, name: str, type: FieldType, default: Any = REQUIRED, doc: str = "") -> None:
+        self.name, self.type, self.default, self.doc = name, type, default, doc
 
     @property
     def required(self) -> bool:

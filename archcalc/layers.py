@@ -11,8 +11,8 @@ Shapes are tuples in PyTorch order without the batch: ``(C, H, W)``, or ``(N,)``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, NamedTuple
 
 from .errors import LayerError
 from .fields import REQUIRED, Boolean, ConnectionTable, Field, Integer, IntPair, Number, Padding, PaddingMode
@@ -36,8 +36,7 @@ def prod(values: Sequence[int]) -> int:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(NamedTuple):
     """How a sliding-window layer maps positions, for the receptive field: per axis (h, w)."""
 
     kernel: tuple[int, int]  # effective (dilated) kernel
@@ -48,20 +47,33 @@ class Window:
 GLOBAL = "global"  # the output sees the whole input (flatten, linear, ...)
 
 
-@dataclass(slots=True)
 class Outcome:
-    """What a kind computes for one layer."""
+    """What a kind computes for one layer (a plain class: built once per layer, kept cheap)."""
 
-    shape: Shape
-    trainable: int = 0
-    non_trainable: int = 0
-    macs: int = 0
-    extra_flops: int = 0  # counted only with FlopMode.ALL (bias adds, activations, pooling, ...)
-    formula: str = ""
-    params_formula: str = ""
-    warnings: list[str] = field(default_factory=list)
-    window: Window | str | None = None  # None: position-preserving (elementwise)
-    details: dict[str, Any] = field(default_factory=dict)
+    __slots__ = (
+        "shape", "trainable", "non_trainable", "macs", "extra_flops", "formula", "params_formula", "warnings",
+        "window", "details",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        shape: Shape,
+        trainable: int = 0,
+        non_trainable: int = 0,
+        macs: int = 0,
+        extra_flops: int = 0,  # counted only with FlopMode.ALL (bias adds, activations, pooling, ...)
+        formula: str = "",
+        params_formula: str = "",
+        warnings: list[str] | None = None,
+        window: Window | str | None = None,  # None: position-preserving (elementwise)
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.shape, self.trainable, self.non_trainable = shape, trainable, non_trainable
+        self.macs, self.extra_flops = macs, extra_flops
+        self.formula, self.params_formula = formula, params_formula
+        self.warnings = warnings if warnings is not None else []
+        self.window = window
+        self.details = details if details is not None else {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -85,23 +97,27 @@ def _axis(
     k_eff = d * (k - 1) + 1
     padded = n + pb + pa
     word, one, many = _AXIS_WORDS[axis]
-    if k_eff > padded:
-        what = f"kernel {k}" + (f" (dilated to {k_eff})" if d > 1 else "")
-        pad_text = f" ({n} + {pb + pa} padding)" if pb + pa else ""
-        raise LayerError(f"{what} is larger than the padded input {word} {padded}{pad_text}", field="kernel")
     span = padded - k_eff
     q, r = divmod(span, s)
     out = q + 1
+    dropped_last = False
     if ceil_mode and r:
         out = q + 2
         # PyTorch drops a last window that would start inside the right/bottom padding.
         if (out - 1) * s >= n + pb:
             out -= 1
+            dropped_last = True
+    if out < 1:
+        what = f"kernel {k}" + (f" (dilated to {k_eff})" if d > 1 else "")
+        pad_text = f" ({n} + {pb + pa} padding)" if pb + pa else ""
+        raise LayerError(f"{what} is larger than the padded input {word} {padded}{pad_text}", field="kernel")
     pad_text = f"2×{pb}" if pb == pa else f"{pb} + {pa}"
     body = f"({n} − {k_eff} + {pad_text})/{s}"
     if r:
         body = f"⌈{body}⌉" if ceil_mode else f"⌊{body}⌋"
-    formula = f"{body} + 1 = {out}"
+    formula = (
+        f"{body} + 1 − 1 = {out} (a last window would start in the padding)" if dropped_last else f"{body} + 1 = {out}"
+    )
     if d > 1:
         formula += f" (dilated kernel {d}×({k}−1)+1 = {k_eff})"
     if r and not ceil_mode:
@@ -121,8 +137,7 @@ def spatial_input(shape: Shape, kind: str) -> tuple[int, int, int]:
     return shape[0], shape[1], shape[2]
 
 
-@dataclass(frozen=True, slots=True)
-class Sliding:
+class Sliding(NamedTuple):
     """Resolved window geometry of a conv or pool layer on a given input."""
 
     out_h: int
@@ -291,10 +306,7 @@ class _Pool(Kind):
         dilation = p.get("dilation", (1, 1))
         padding = p["padding"]
         if isinstance(padding, tuple):
-            limit = (
-                (dilation[0] * (kernel[0] - 1) + 1) // 2,
-                (dilation[1] * (kernel[1] - 1) + 1) // 2,
-            )
+            limit = (kernel[0] // 2, kernel[1] // 2)  # PyTorch's rule, on the undilated kernel
             if max(padding[:2]) > limit[0] or max(padding[2:]) > limit[1]:
                 raise LayerError(
                     f"padding {max(padding)} is more than half the kernel ({limit[0]}×{limit[1]} at most), "
@@ -341,9 +353,7 @@ class AdaptiveAvgPool(Kind):
             formula = f"{h}×{w} → {oh}×{ow} (window {h // oh}×{w // ow})"
         else:
             window, formula = GLOBAL, f"{h}×{w} → {oh}×{ow} (overlapping windows)"
-        return Outcome(
-            shape=(c, oh, ow), extra_flops=c * h * w, formula=formula, window=window
-        )
+        return Outcome(shape=(c, oh, ow), extra_flops=c * h * w, formula=formula, window=window)
 
 
 class Subsample(Kind):

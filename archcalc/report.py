@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
-import json
 
 from .engine import Analysis, FlopMode, LayerResult
 from .layers import fmt_shape
 
 
-class TableFormat(str, enum.Enum):
+class TableFormat(enum.StrEnum):
     TEXT = "text"
     MARKDOWN = "markdown"
     CSV = "csv"
@@ -95,7 +92,7 @@ def to_text(analysis: Analysis) -> str:
     def line(row: tuple[str, ...]) -> str:
         cells = [
             cell.rjust(width) if COLUMNS[i] in _RIGHT else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths))
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ]
         return "  ".join(cells).rstrip()
 
@@ -150,6 +147,9 @@ CSV_FIELDS = (
 
 
 def to_csv(analysis: Analysis) -> str:
+    import csv
+    import io
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
@@ -176,6 +176,8 @@ def to_csv(analysis: Analysis) -> str:
 
 
 def to_json(analysis: Analysis) -> str:
+    import json
+
     return json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 

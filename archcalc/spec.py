@@ -7,9 +7,10 @@ Every error names the file, line, layer and field.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import SpecError
 from .fields import FieldValueError
@@ -72,7 +73,9 @@ class NetworkSpec:
                 fields = {f.name: f for f in kind.fields}
                 for key, value in changes.items():
                     if key not in fields:
-                        raise SpecError(_unknown_field_message(key, kind.name, list(fields)), layer=layer, kind=spec.kind)
+                        raise SpecError(
+                            _unknown_field_message(key, kind.name, list(fields)), layer=layer, kind=spec.kind
+                        )
                     params[key] = _coerce(fields[key], value, self.path, spec.line, layer, spec.kind)
                 layers = list(self.layers)
                 layers[index] = replace(spec, params=params)
@@ -219,12 +222,23 @@ def from_mapping(doc: Any, path: str = "<spec>") -> NetworkSpec:
         counters[kind_name] = counters.get(kind_name, 0) + 1
         name = entry.get("name", f"{kind_name}{counters[kind_name]}")
         if not isinstance(name, str) or not name.strip():
-            raise fail(f"must be a non-empty string, got {name!r}", entry, "name", layer=label, kind=kind_name, field="name")
+            raise fail(
+                f"must be a non-empty string, got {name!r}", entry, "name", layer=label, kind=kind_name, field="name"
+            )
         if len(name) > MAX_NAME_LENGTH:
-            raise fail(f"is longer than {MAX_NAME_LENGTH} characters", entry, "name", layer=name[:40] + "…", field="name")
+            raise fail(
+                f"is longer than {MAX_NAME_LENGTH} characters", entry, "name", layer=name[:40] + "…", field="name"
+            )
         if name in known:
             what = "the network input" if name == INPUT_NAME else f"layer {known[name] + 1}"
-            raise fail(f"duplicate name '{name}' (also used by {what})", entry, "name", layer=name, kind=kind_name, field="name")
+            raise fail(
+                f"duplicate name '{name}' (also used by {what})",
+                entry,
+                "name",
+                layer=name,
+                kind=kind_name,
+                field="name",
+            )
 
         fields = {f.name: f for f in kind.fields}
         allowed = list(LAYER_COMMON_FIELDS) + list(fields)
@@ -233,13 +247,22 @@ def from_mapping(doc: Any, path: str = "<spec>") -> NetworkSpec:
             if key in LAYER_COMMON_FIELDS:
                 continue
             if key not in fields:
-                raise fail(_unknown_field_message(str(key), kind_name, allowed), entry, key, layer=name, kind=kind_name, field=str(key))
+                raise fail(
+                    _unknown_field_message(str(key), kind_name, allowed),
+                    entry,
+                    key,
+                    layer=name,
+                    kind=kind_name,
+                    field=str(key),
+                )
             params[key] = _coerce(fields[key], value, path, line_of(entry, key), name, kind_name)
         for field in kind.fields:
             if field.name in params:
                 continue
             if field.required:
-                raise fail(f"missing required field '{field.name}'", entry, layer=name, kind=kind_name, field=field.name)
+                raise fail(
+                    f"missing required field '{field.name}'", entry, layer=name, kind=kind_name, field=field.name
+                )
             params[field.name] = field.type.coerce(field.default) if field.default is not None else None
 
         previous = layers[-1].name if layers else INPUT_NAME
@@ -280,7 +303,12 @@ def _layer_inputs(
     if kind.merges and len(raw) < 2:
         raise fail(f"'{kind.name}' needs two or more inputs, got {len(raw)}", entry, "inputs", **where)
     if not kind.merges and len(raw) != 1:
-        raise fail(f"'{kind.name}' takes one input, got {len(raw)}; merge them with 'concat' or 'add' first", entry, "inputs", **where)
+        raise fail(
+            f"'{kind.name}' takes one input, got {len(raw)}; merge them with 'concat' or 'add' first",
+            entry,
+            "inputs",
+            **where,
+        )
     for ref in raw:
         if ref == name:
             raise fail(f"layer '{name}' cannot take its own output as input (a cycle)", entry, "inputs", **where)
@@ -297,7 +325,12 @@ def _layer_inputs(
                 **where,
             )
         choices = list(known)
-        raise fail(f"no layer named '{ref}'{_did_you_mean(ref, choices)}; earlier layers: {', '.join(choices)}", entry, "inputs", **where)
+        raise fail(
+            f"no layer named '{ref}'{_did_you_mean(ref, choices)}; earlier layers: {', '.join(choices)}",
+            entry,
+            "inputs",
+            **where,
+        )
     return tuple(raw)
 
 

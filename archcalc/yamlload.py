@@ -73,14 +73,25 @@ def _decode(data: bytes, path: str) -> str:
         raise SpecError(f"this is not a UTF-8 text file (byte {exc.start} cannot be decoded)", path=path) from None
 
 
-def _scalar(event: yaml.ScalarEvent, resolver: yaml.resolver.BaseResolver, constructor: yaml.constructor.SafeConstructor) -> Any:
+def _scalar(
+    event: yaml.ScalarEvent,
+    resolver: yaml.resolver.BaseResolver,
+    constructor: yaml.constructor.SafeConstructor,
+    cache: dict[tuple[str, str | None, str | None], Any],
+) -> Any:
+    key = (event.value, event.tag, event.style)
+    if key in cache:  # specs repeat the same few scalars ("conv", "3", "true") many times
+        return cache[key]
     tag = event.tag
     if tag is None or tag == "!":
         tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
     if tag not in _SCALAR_TAGS:
         raise SpecError(f"unsupported YAML tag {tag!r}: specs hold plain numbers, strings and booleans")
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-    return constructor.construct_object(node)
+    value = constructor.yaml_constructors[tag](constructor, node)
+    if len(cache) < 10_000:
+        cache[key] = value
+    return value
 
 
 def load_yaml(data: bytes | str, path: str = "<spec>") -> Any:
@@ -90,6 +101,7 @@ def load_yaml(data: bytes | str, path: str = "<spec>") -> Any:
         raise SpecError(f"file is too large ({len(text):,} characters; the limit is {MAX_BYTES:,})", path=path)
     resolver = yaml.resolver.Resolver()
     constructor = yaml.constructor.SafeConstructor()
+    scalars: dict[tuple[str, str | None, str | None], Any] = {}
     anchors: dict[str, tuple[Any, int]] = {}
     # Each open container: [container, pending_key, anchor, node_count_at_start]
     stack: list[list[Any]] = []
@@ -143,7 +155,7 @@ def load_yaml(data: bytes | str, path: str = "<spec>") -> Any:
                 attach(container, opened)
             elif isinstance(event, yaml.ScalarEvent):
                 nodes += 1
-                value = _scalar(event, resolver, constructor)
+                value = _scalar(event, resolver, constructor, scalars)
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, 1)
                 attach(value, line)

@@ -1,0 +1,126 @@
+"""The command line as users run it: formats, output files, list, schema, version, start-up cost."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import archcalc
+from archcalc.cli import main
+
+
+def invoke(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_text_table_has_the_formulas_and_totals():
+    out = invoke("table", "alexnet")
+    lines = out.splitlines()
+    assert lines[0] == "AlexNet — input 3×227×227"
+    conv1 = next(line for line in lines if line.startswith("conv1 "))
+    assert conv1.split()[:5] == ["conv1", "conv", "96×55×55", "34,944", "105,415,200"]
+    assert "(227 − 11 + 2×0)/4 + 1 = 55" in conv1 and "11×11×3×96 + 96 = 34,944" in conv1
+    assert "Total params:          60,965,224" in out
+    assert "Total MACs:            724,406,816 (724.41 M)" in out
+    assert "Params size (float32): 243.86 MB" in out
+
+
+def test_json_is_the_documented_contract():
+    data = json.loads(invoke("table", "alexnet", "--format", "json"))
+    assert set(data) >= {"name", "input", "layers", "totals"}
+    assert data["input"] == [3, 227, 227]
+    first = data["layers"][0]
+    assert {
+        "name",
+        "kind",
+        "output_shape",
+        "params",
+        "trainable_params",
+        "macs",
+        "flops",
+        "formula",
+        "warnings",
+    } <= set(first)
+    assert first["output_shape"] == [96, 55, 55]
+    assert data["totals"]["params"] == 60_965_224
+    assert data["totals"]["non_trainable_params"] == 0
+    assert data["totals"]["flops"] == 2 * data["totals"]["macs"]
+
+
+def test_input_override_and_warnings_in_json():
+    data = json.loads(invoke("table", "alexnet", "--input", "3x224x224", "-f", "json"))
+    assert data["layers"][0]["output_shape"] == [96, 54, 54]
+    assert "53.25 is not exact" in data["layers"][0]["warnings"][0]
+
+
+def test_markdown_and_csv():
+    md = invoke("table", "lenet5", "-f", "markdown")
+    assert "| C3 | conv | 16×10×10 | 1,516 | 150,000 | 14 | (14 − 5 + 2×0)/1 + 1 = 10 |" in md
+    rows = list(csv.DictReader(io.StringIO(invoke("table", "lenet5", "-f", "csv"))))
+    assert [r["name"] for r in rows][:3] == ["C1", "C1.act", "S2"]
+    assert sum(int(r["params"]) for r in rows) == 60_840
+
+
+def test_dtype_and_flops_options():
+    data = json.loads(invoke("table", "lenet5-mnist", "--dtype", "float16", "--flops", "all", "-f", "json"))
+    assert data["dtype"] == "float16" and data["flops_convention"] == "all"
+    assert data["totals"]["param_bytes"] == 2 * 44_426
+    assert data["totals"]["flops"] > 2 * data["totals"]["macs"]
+
+
+def test_output_file_is_written_atomically(tmp_path: Path):
+    target = tmp_path / "alexnet.json"
+    invoke("table", "alexnet", "-f", "json", "-o", str(target))
+    assert json.loads(target.read_text())["totals"]["params"] == 60_965_224
+    assert [p.name for p in tmp_path.iterdir()] == ["alexnet.json"]  # no temporary left behind
+
+
+def test_failed_write_leaves_nothing(tmp_path: Path):
+    result = CliRunner().invoke(main, ["table", "alexnet", "-o", str(tmp_path / "missing" / "out.txt")])
+    assert result.exit_code == 2 and "cannot write" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_analysis_keeps_the_previous_output(tmp_path: Path):
+    target = tmp_path / "table.txt"
+    target.write_text("previous")
+    result = CliRunner().invoke(main, ["table", "alexnet", "--input", "3x8x8", "-o", str(target)])
+    assert result.exit_code == 2
+    assert target.read_text() == "previous"
+
+
+def test_list_shows_every_bundled_spec():
+    out = invoke("list")
+    assert len(out.splitlines()) == len(archcalc.bundled_names())
+    assert any(line.split()[:4] == ["alexnet", "3×227×227", "60,965,224", "params"] for line in out.splitlines())
+
+
+def test_schema_command_prints_the_published_schema():
+    assert json.loads(invoke("schema"))["$defs"]["layer"]["properties"]["kind"]["enum"][0] == "conv"
+
+
+def test_version_and_help():
+    assert invoke("--version").strip() == f"archcalc, version {archcalc.__version__}"
+    for command in ([], ["table"], ["list"], ["schema"]):
+        assert "Usage:" in invoke(*command, "--help")
+
+
+def test_table_does_not_import_heavy_modules():
+    """`archcalc table` starts fast: no torch, matplotlib, networkx or jinja2 on its path."""
+    env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "archcalc", "table", "alexnet"], capture_output=True, text=True, env=env, check=True
+    )
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert "archcalc.engine" in imported
+    assert not imported & {"torch", "matplotlib", "networkx", "jinja2", "numpy", "jsonschema"}
+    assert "60,965,224" in result.stdout
