@@ -6,7 +6,6 @@ This is the only place where exceptions become exit codes: 0 success, 1 a failed
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -115,5 +114,84 @@ def schema(output: str | None) -> None:
     _emit(schema_text(), output)
 
 
-def run() -> None:  # pragma: no cover - console entry point
-    sys.exit(main())
+_device_option = click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="auto takes CUDA when PyTorch sees a GPU.",
+)
+_dtype_option = click.option(
+    "--dtype",
+    "torch_dtype",
+    type=click.Choice(["float32", "float16", "bfloat16"]),
+    default="float32",
+    show_default=True,
+)
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--input", "input_shape", metavar="CxHxW", help="Override the spec's input, e.g. 3x224x224.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+def codegen(spec: str, input_shape: str | None, output: str | None) -> None:
+    """A self-contained PyTorch module for SPEC (imports only torch)."""
+    from .codegen import generate
+    from .engine import analyse
+    from .spec import load, parse_input_shape
+
+    shape = parse_input_shape(input_shape) if input_shape else None
+    _emit(generate(analyse(load(spec), input_shape=shape)).source, output)
+
+
+@main.command()
+@click.argument("spec", required=False)
+@click.option("--all", "check_all", is_flag=True, help="Check every bundled spec.")
+@_device_option
+@click.option("--batch", default=2, show_default=True, type=click.IntRange(1), help="Batch size of the test input.")
+@_dtype_option
+def check(spec: str | None, check_all: bool, device: str, batch: int, torch_dtype: str) -> None:
+    """Prove SPEC's numbers in PyTorch: shapes, parameters and FLOPs of every layer (exit 1 on a mismatch)."""
+    from .crosscheck import CheckFailed, format_report
+    from .crosscheck import check as run_check
+    from .spec import bundled_names, load
+
+    if check_all == (spec is not None):
+        raise click.UsageError("give either SPEC or --all")
+    names = bundled_names() if check_all else [spec]
+    failed = []
+    for index, name in enumerate(names, start=1):
+        report = run_check(load(name), device=device, batch=batch, dtype=torch_dtype)
+        if check_all:
+            verdict = "OK" if report.ok else f"{report.mismatches} MISMATCH"
+            click.echo(
+                f"[{index}/{len(names)}] {name}: {len(report.layers)} layers, {report.checks} checks on "
+                f"{report.device}: {verdict} ({report.seconds:.2f} s)",
+                err=not report.ok,
+            )
+            if not report.ok:
+                click.echo(format_report(report), nl=False)
+        else:
+            click.echo(format_report(report), nl=False)
+        if not report.ok:
+            failed.append(name)
+    if failed:
+        raise CheckFailed(f"the engine and PyTorch disagree on {', '.join(failed)}")
+
+
+@main.command()
+@click.argument("spec")
+@_device_option
+@click.option("--batch", default=32, show_default=True, type=click.IntRange(1))
+@click.option("--steps", default=100, show_default=True, type=click.IntRange(1), help="Timed steps.")
+@click.option("--warmup", default=10, show_default=True, type=click.IntRange(0), help="Burn-in steps, not timed.")
+@click.option("--backward", is_flag=True, help="Also time forward+backward (an l2 loss on the output).")
+@_dtype_option
+def bench(spec: str, device: str, batch: int, steps: int, warmup: int, backward: bool, torch_dtype: str) -> None:
+    """Time SPEC's forward (and backward) pass in PyTorch: mean ± sd per batch and the FLOP/s achieved."""
+    from .bench import bench as run_bench
+    from .bench import format_bench
+    from .spec import load
+
+    report = run_bench(load(spec), device, batch, steps, warmup, backward, torch_dtype)
+    click.echo(format_bench(report), nl=False)

@@ -11,11 +11,12 @@ Shapes are tuples in PyTorch order without the batch: ``(C, H, W)``, or ``(N,)``
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 from .errors import LayerError
 from .fields import REQUIRED, Boolean, ConnectionTable, Field, Integer, IntPair, Number, Padding, PaddingMode
+from .pycode import Call
 
 Shape = tuple[int, ...]
 Params = Mapping[str, Any]
@@ -91,7 +92,7 @@ def same_padding(n: int, k_eff: int, s: int) -> tuple[int, int]:
 
 
 def _axis(
-    axis: int, n: int, k: int, s: int, pb: int, pa: int, d: int, ceil_mode: bool, warnings: list[str]
+    axis: int, n: int, k: int, s: int, pb: int, pa: int, d: int, ceil_mode: bool, native: bool, warnings: list[str]
 ) -> tuple[int, str]:
     """Output size of one spatial axis and its textbook arithmetic, e.g. ``(227 − 11 + 2×0)/4 + 1 = 55``."""
     k_eff = d * (k - 1) + 1
@@ -103,8 +104,9 @@ def _axis(
     dropped_last = False
     if ceil_mode and r:
         out = q + 2
-        # PyTorch drops a last window that would start inside the right/bottom padding.
-        if (out - 1) * s >= n + pb:
+        # PyTorch drops a last window that would start inside the right/bottom padding. Asymmetric
+        # padding is applied as a separate pad layer, so PyTorch then sees it all as input.
+        if (out - 1) * s >= (n + pb if native else n + pb + pa):
             out -= 1
             dropped_last = True
     if out < 1:
@@ -166,8 +168,9 @@ def slide(
     else:
         top, bottom, left, right = padding
     warnings: list[str] = []
-    out_h, f_h = _axis(0, h, kernel[0], stride[0], top, bottom, dilation[0], ceil_mode, warnings)
-    out_w, f_w = _axis(1, w, kernel[1], stride[1], left, right, dilation[1], ceil_mode, warnings)
+    native = top == bottom and left == right  # PyTorch's own padding argument can express it
+    out_h, f_h = _axis(0, h, kernel[0], stride[0], top, bottom, dilation[0], ceil_mode, native, warnings)
+    out_w, f_w = _axis(1, w, kernel[1], stride[1], left, right, dilation[1], ceil_mode, native, warnings)
     if f_h == f_w:
         formula = f_h
         if len(warnings) == 2:  # the same remark for both axes: say it once
@@ -203,9 +206,37 @@ class Kind:
     def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
         raise NotImplementedError
 
-    def torch(self, p: Params, inputs: list[Shape], outcome: Outcome) -> str:
-        """A ``torch.nn`` constructor expression (or an ``archcalc``-runtime helper) for this layer."""
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        """The PyTorch module for this layer: a ``torch.nn`` call, or a helper class from TORCH_HELPERS."""
         raise NotImplementedError
+
+
+class TorchLayer(NamedTuple):
+    call: Call
+    helpers: tuple[str, ...] = ()
+
+
+def _symmetric(padding: tuple[int, int, int, int]) -> tuple[int, int] | None:
+    top, bottom, left, right = padding
+    return (top, left) if top == bottom and left == right else None
+
+
+def _with_padding(
+    make: Callable[[tuple[int, int]], Call], padding: tuple[int, int, int, int], fill: float | None = None
+) -> Call:
+    """`make(padding)` when PyTorch's symmetric padding can express it, else an explicit pad layer first."""
+    symmetric = _symmetric(padding)
+    if symmetric is not None:
+        return make(symmetric)
+    top, bottom, left, right = padding
+    sides = (left, right, top, bottom)
+    pad = Call("nn.ZeroPad2d", sides) if fill is None else Call("nn.ConstantPad2d", sides, fill)
+    return Call("nn.Sequential", pad, make((0, 0)))
+
+
+def _options(**values: tuple[Any, Any]) -> dict[str, Any]:
+    """Keyword arguments whose value differs from PyTorch's default (value, default)."""
+    return {key: value for key, (value, default) in values.items() if value != default}
 
 
 KINDS = Kind.KINDS
@@ -283,6 +314,22 @@ class Conv(Kind):
             details=details,
         )
 
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        table = p["connections"]
+
+        def make(padding: tuple[int, int]) -> Call:
+            options = _options(
+                stride=(p["stride"], (1, 1)), padding=(padding, (0, 0)), dilation=(p["dilation"], (1, 1))
+            )
+            if table is not None:
+                options.update(_options(bias=(p["bias"], True)))
+                return Call("ConnectionConv2d", [list(row) for row in table], p["kernel"], **options)
+            options.update(_options(groups=(p["groups"], 1), bias=(p["bias"], True)))
+            return Call("nn.Conv2d", inputs[0][0], p["out_channels"], p["kernel"], **options)
+
+        helpers = ("ConnectionConv2d",) if table is not None else ()
+        return TorchLayer(_with_padding(make, details["padding"]), helpers)
+
 
 def _pool_fields(dilation: bool) -> tuple[Field, ...]:
     fields = (
@@ -298,6 +345,8 @@ def _pool_fields(dilation: bool) -> tuple[Field, ...]:
 
 class _Pool(Kind):
     flops_per_window_element: ClassVar[int] = 1
+    torch_module: ClassVar[str]
+    pad_fill: ClassVar[float | None]  # value of explicit (asymmetric) padding; None: zeros
 
     def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
         c, h, w = spatial_input(inputs[0], self.name)
@@ -305,7 +354,7 @@ class _Pool(Kind):
         stride = p["stride"] or kernel
         dilation = p.get("dilation", (1, 1))
         padding = p["padding"]
-        if isinstance(padding, tuple):
+        if isinstance(padding, tuple) and padding[0] == padding[1] and padding[2] == padding[3]:
             limit = (kernel[0] // 2, kernel[1] // 2)  # PyTorch's rule, on the undilated kernel
             if max(padding[:2]) > limit[0] or max(padding[2:]) > limit[1]:
                 raise LayerError(
@@ -324,17 +373,42 @@ class _Pool(Kind):
             details={"padding": geo.padding, "stride": stride},
         )
 
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        kernel, stride = p["kernel"], details["stride"]
+
+        def make(padding: tuple[int, int]) -> Call:
+            options = _options(
+                stride=(stride, kernel),
+                padding=(padding, (0, 0)),
+                dilation=(p.get("dilation", (1, 1)), (1, 1)),
+                ceil_mode=(p["ceil_mode"], False),
+            )
+            return Call(self.torch_module, kernel, **options)
+
+        return TorchLayer(_with_padding(make, details["padding"], self.pad_fill))
+
 
 class MaxPool(_Pool):
     name = "maxpool"
     summary = "max pooling"
     fields = _pool_fields(dilation=True)
+    torch_module = "nn.MaxPool2d"
+    pad_fill = float("-inf")
 
 
 class AvgPool(_Pool):
     name = "avgpool"
-    summary = "average pooling (padding counted in the average, as PyTorch's default)"
+    summary = "average pooling (explicit padding counts in the average as in PyTorch; SAME padding does not, as in TensorFlow)"
     fields = _pool_fields(dilation=False)
+    torch_module = "nn.AvgPool2d"
+    pad_fill = None
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        if p["padding"] is PaddingMode.SAME:
+            top, bottom, left, right = details["padding"]
+            call = Call("AvgPool2dSame", p["kernel"], details["stride"], (left, right, top, bottom))
+            return TorchLayer(call, ("AvgPool2dSame",))
+        return super().torch(p, inputs, details)
 
 
 class AdaptiveAvgPool(Kind):
@@ -354,6 +428,9 @@ class AdaptiveAvgPool(Kind):
         else:
             window, formula = GLOBAL, f"{h}×{w} → {oh}×{ow} (overlapping windows)"
         return Outcome(shape=(c, oh, ow), extra_flops=c * h * w, formula=formula, window=window)
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        return TorchLayer(Call("nn.AdaptiveAvgPool2d", p["output_size"]))
 
 
 class Subsample(Kind):
@@ -381,6 +458,10 @@ class Subsample(Kind):
             details={"stride": stride},
         )
 
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        call = Call("Subsample", inputs[0][0], p["kernel"], details["stride"])
+        return TorchLayer(call, ("Subsample",))
+
 
 class LRN(Kind):
     name = "lrn"
@@ -395,6 +476,9 @@ class LRN(Kind):
     def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
         c, h, w = spatial_input(inputs[0], self.name)
         return Outcome(shape=inputs[0], extra_flops=c * h * w * (2 * p["size"] + 3))
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        return TorchLayer(Call("nn.LocalResponseNorm", p["size"], alpha=p["alpha"], beta=p["beta"], k=p["k"]))
 
 
 class BatchNorm(Kind):
@@ -420,6 +504,11 @@ class BatchNorm(Kind):
             params_formula=formula,
         )
 
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        module = "nn.BatchNorm2d" if len(inputs[0]) == 3 else "nn.BatchNorm1d"
+        options = _options(eps=(p["eps"], 1e-5), momentum=(p["momentum"], 0.1), affine=(p["affine"], True))
+        return TorchLayer(Call(module, inputs[0][0], **options))
+
 
 class Dropout(Kind):
     name = "dropout"
@@ -429,6 +518,9 @@ class Dropout(Kind):
     def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
         return Outcome(shape=inputs[0])
 
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        return TorchLayer(Call("nn.Dropout", **_options(p=(p["p"], 0.5))))
+
 
 class _Elementwise(Kind):
     flops_per_element: ClassVar[int] = 1
@@ -436,20 +528,28 @@ class _Elementwise(Kind):
     def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
         return Outcome(shape=inputs[0], extra_flops=prod(inputs[0]) * self.flops_per_element)
 
+    torch_module: ClassVar[str] = ""
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        return TorchLayer(Call(self.torch_module))
+
 
 class ReLU(_Elementwise):
     name = "relu"
     summary = "max(0, x)"
+    torch_module = "nn.ReLU"
 
 
 class Tanh(_Elementwise):
     name = "tanh"
     summary = "tanh(x)"
+    torch_module = "nn.Tanh"
 
 
 class Sigmoid(_Elementwise):
     name = "sigmoid"
     summary = "1 / (1 + e^−x)"
+    torch_module = "nn.Sigmoid"
 
 
 class ScaledTanh(_Elementwise):
@@ -461,11 +561,18 @@ class ScaledTanh(_Elementwise):
     )
     flops_per_element = 3
 
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        options = _options(amplitude=(p["amplitude"], 1.7159), slope=(p["slope"], 2 / 3))
+        return TorchLayer(Call("ScaledTanh", **options), ("ScaledTanh",))
+
 
 class Softmax(_Elementwise):
     name = "softmax"
     summary = "softmax over channels (or features)"
     flops_per_element = 3
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        return TorchLayer(Call("nn.Softmax", dim=1))
 
 
 class Flatten(Kind):
@@ -477,6 +584,9 @@ class Flatten(Kind):
         n = prod(shape)
         formula = f"{' × '.join(str(v) for v in shape)} = {fmt_int(n)}" if len(shape) > 1 else fmt_int(n)
         return Outcome(shape=(n,), formula=formula, window=GLOBAL)
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        return TorchLayer(Call("nn.Flatten"))
 
 
 def _flat_input(shape: Shape, kind: str) -> int:
@@ -506,6 +616,10 @@ class Linear(Kind):
             window=GLOBAL,
         )
 
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        options = _options(bias=(p["bias"], True))
+        return TorchLayer(Call("nn.Linear", inputs[0][0], p["out_features"], **options))
+
 
 class RBF(Kind):
     name = "rbf"
@@ -530,6 +644,10 @@ class RBF(Kind):
             window=GLOBAL,
         )
 
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        options = _options(trainable=(p["trainable"], True))
+        return TorchLayer(Call("RBF", inputs[0][0], p["out_features"], **options), ("RBF",))
+
 
 class Concat(Kind):
     name = "concat"
@@ -549,6 +667,9 @@ class Concat(Kind):
         formula = " + ".join(str(shape[0]) for shape in inputs) + f" = {channels} channels"
         return Outcome(shape=(channels, *first[1:]), formula=formula)
 
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        return TorchLayer(Call("Concat"), ("Concat",))
+
 
 class Add(Kind):
     name = "add"
@@ -565,6 +686,103 @@ class Add(Kind):
                     field="inputs",
                 )
         return Outcome(shape=first, extra_flops=(len(inputs) - 1) * prod(first))
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        return TorchLayer(Call("Add"), ("Add",))
+
+
+# Helper modules for kinds that torch.nn does not have; the code generator copies the ones a
+# network uses into the generated file, which therefore imports nothing but torch.
+TORCH_HELPERS: dict[str, str] = {
+    "ConnectionConv2d": '''
+class ConnectionConv2d(nn.Module):
+    """A convolution whose output maps see only some input maps (LeNet-5's C3)."""
+
+    def __init__(self, table, kernel_size, stride=1, padding=0, dilation=1, bias=True):
+        super().__init__()
+        self.table = [list(row) for row in table]
+        self.maps = nn.ModuleList(
+            nn.Conv2d(len(row), 1, kernel_size, stride, padding, dilation, bias=bias)
+            for row in self.table
+        )
+
+    def forward(self, x):
+        pairs = zip(self.maps, self.table, strict=True)
+        return torch.cat([conv(x[:, row]) for conv, row in pairs], dim=1)
+''',
+    "AvgPool2dSame": '''
+class AvgPool2dSame(nn.Module):
+    """Average pooling with TensorFlow's SAME padding (left out of the averages)."""
+
+    def __init__(self, kernel_size, stride, padding):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x):
+        pad, pool = torch.nn.functional.pad, torch.nn.functional.avg_pool2d
+        total = pool(pad(x, self.padding), self.kernel_size, self.stride)
+        ones = pad(torch.ones_like(x[:, :1]), self.padding)
+        return total / pool(ones, self.kernel_size, self.stride)
+''',
+    "Subsample": '''
+class Subsample(nn.Module):
+    """LeNet-5's subsampling: window sum x trainable coefficient + trainable bias."""
+
+    def __init__(self, channels, kernel_size, stride):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x):
+        area = self.kernel_size[0] * self.kernel_size[1]
+        sums = torch.nn.functional.avg_pool2d(x, self.kernel_size, self.stride) * area
+        return sums * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
+''',
+    "ScaledTanh": '''
+class ScaledTanh(nn.Module):
+    """LeNet-5's squashing function A * tanh(S * x)."""
+
+    def __init__(self, amplitude=1.7159, slope=2 / 3):
+        super().__init__()
+        self.amplitude, self.slope = amplitude, slope
+
+    def forward(self, x):
+        return self.amplitude * torch.tanh(self.slope * x)
+''',
+    "RBF": '''
+class RBF(nn.Module):
+    """LeNet-5's Euclidean RBF output: y_j = sum_i (x_i - w_ji)^2."""
+
+    def __init__(self, in_features, out_features, trainable=True):
+        super().__init__()
+        weight = torch.randn(out_features, in_features)
+        self.weight = nn.Parameter(weight, requires_grad=trainable)
+
+    def forward(self, x):
+        # |x - w|^2 = |x|^2 - 2 x.w + |w|^2: the x.w product is one matrix multiply
+        cross = x @ self.weight.t()
+        x_squared = (x * x).sum(dim=1, keepdim=True)
+        w_squared = (self.weight * self.weight).sum(dim=1)
+        return x_squared - 2 * cross + w_squared
+''',
+    "Concat": '''
+class Concat(nn.Module):
+    """Concatenation along channels (or features)."""
+
+    def forward(self, *inputs):
+        return torch.cat(inputs, dim=1)
+''',
+    "Add": '''
+class Add(nn.Module):
+    """Elementwise sum."""
+
+    def forward(self, first, *others):
+        for other in others:
+            first = first + other
+        return first
+''',
+}
 
 
 def default_params(kind: Kind) -> dict[str, Any]:
