@@ -75,10 +75,10 @@ def test_alexnet_matches_the_paper():
     assert result.totals.warnings == 0
 
 
-def test_alexnet_ungrouped_matches_the_seed_table_with_its_typo_corrected():
+def test_alexnet_ungrouped_matches_the_tutorial_table_with_its_typo_corrected():
     result = analyse("alexnet-ungrouped")
     assert shapes(result) == ALEXNET_SHAPES
-    # seed 004 prints conv3 as 88512: a digit dropped from 885,120.
+    # the tutorial table prints conv3 as 88512: a digit dropped from 885,120.
     expected = {"conv1": 34_944, "conv2": 614_656, "conv3": 885_120, "conv4": 1_327_488, "conv5": 884_992}
     assert {n: result[n].params for n in expected} == expected
     assert result.totals.params == 62_378_344
@@ -96,7 +96,7 @@ def test_alexnet_torchvision_at_224():
     assert result.totals.params == 61_100_840
 
 
-def test_alexnet_torchvision_at_227_as_seed_002_prints_it():
+def test_alexnet_torchvision_at_227_as_its_printed_summary():
     result = analyse("alexnet-torchvision", input_shape=(3, 227, 227))
     assert result["features.0"].output_shape == (64, 56, 56)
     assert result["features.2"].output_shape == (64, 27, 27)
@@ -105,7 +105,7 @@ def test_alexnet_torchvision_at_227_as_seed_002_prints_it():
 
 def test_alexnet_keras_bn_matches_the_printed_keras_summary():
     result = analyse("alexnet-keras-bn")
-    keras = [  # (layer, output shape in NCHW, params) from seed 000's model.summary()
+    keras = [  # (layer, output shape in NCHW, params) from the printed Keras model.summary()
         ("conv2d", (96, 57, 57), 34_944),
         ("max_pooling2d", (96, 28, 28), 0),
         ("batch_normalization", (96, 28, 28), 384),
@@ -149,7 +149,7 @@ def test_alexnet_tf2_matches_the_printed_summary():
 
 def test_alexnet_tf_bench_matches_the_printed_activations():
     result = analyse("alexnet-tf-bench")
-    printed = {  # seed 003 prints NHWC with batch 32
+    printed = {  # the benchmark prints NHWC with batch 32
         "conv1": (64, 56, 56),
         "pool1": (64, 27, 27),
         "conv2": (128, 27, 27),
@@ -174,7 +174,7 @@ def test_lenet5_as_published():
     assert result.totals.params == result.totals.trainable_params == 60_840
 
 
-def test_lenet5_mnist_from_the_seed():
+def test_lenet5_mnist_from_the_tutorial():
     result = analyse("lenet5-mnist")
     assert [layer.output_shape for layer in result.layers if layer.kind in ("conv", "avgpool", "flatten")] == [
         (6, 24, 24),
