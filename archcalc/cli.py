@@ -114,6 +114,143 @@ def schema(output: str | None) -> None:
     _emit(schema_text(), output)
 
 
+def _write_bytes(data: bytes, output: str) -> None:
+    from .fileio import write_atomic
+
+    write_atomic(output, data)
+    click.echo(f"wrote {output}", err=True)
+
+
+_COLOR_KEYS = {"input": "INPUT", "conv": "CONV", "pool": "POOL", "dense": "DENSE", "output": "OUTPUT"}
+
+
+@main.command()
+@click.argument("spec")
+@click.option(
+    "--style",
+    type=click.Choice(["3d", "graph"]),
+    default="3d",
+    show_default=True,
+    help="3d: the AlexNet-paper figure; graph: a graphviz graph of the layers.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["svg", "dot", "png", "pdf"]),
+    help="Output format (default: from the -o extension, else svg). 3d writes svg; dot needs no graphviz.",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+@click.option("--input", "input_shape", metavar="CxHxW", help="Override the spec's input, e.g. 3x224x224.")
+@click.option("--legend/--no-legend", default=True, show_default=True, help="3d: colour key and size mappings.")
+@click.option(
+    "--labels",
+    default="names,ops,dims,streams",
+    show_default=True,
+    help="3d: which labels to show (comma list of names, ops, dims, streams).",
+)
+@click.option(
+    "--spatial-scale",
+    type=click.Choice(["sqrt", "log", "linear"]),
+    default="sqrt",
+    show_default=True,
+    help="3d: mapping of height and width to pixels.",
+)
+@click.option(
+    "--channel-scale",
+    type=click.Choice(["sqrt", "log", "linear"]),
+    default="sqrt",
+    show_default=True,
+    help="3d: mapping of channels (and FC units) to pixels.",
+)
+@click.option(
+    "--color",
+    "colors",
+    multiple=True,
+    metavar="KIND=#RRGGBB",
+    help="3d: colour of a kind: input, conv, pool, dense or output (repeatable).",
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["lr", "tb"]),
+    default="tb",
+    show_default=True,
+    help="graph: left-to-right or top-to-bottom (the 3d figure runs left to right).",
+)
+def render(
+    spec: str, style: str, fmt: str | None, output: str | None, input_shape: str | None, legend: bool,
+    labels: str, spatial_scale: str, channel_scale: str, colors: tuple[str, ...], direction: str,
+) -> None:  # fmt: skip
+    """Draw SPEC: the 3D figure (SVG) or the layer graph (SVG, PNG, PDF or DOT text)."""
+    import re
+    from pathlib import Path
+
+    from .engine import analyse
+    from .errors import SpecError
+    from .spec import load, parse_input_shape
+
+    if fmt is None:
+        suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+        fmt = suffix if suffix in ("svg", "dot", "png", "pdf", "gv") else "svg"
+        fmt = "dot" if fmt == "gv" else fmt
+    shape = parse_input_shape(input_shape) if input_shape else None
+    analysis = analyse(load(spec), input_shape=shape)
+    if style == "3d":
+        from .figure3d import PALETTE, Options, Role, Scale, build_figure, render_svg
+
+        if fmt != "svg":
+            raise click.BadParameter(f"the 3d figure is written as svg, not {fmt}", param_hint="--format")
+        palette = dict(PALETTE)
+        for item in colors:
+            key, _, value = item.partition("=")
+            if key not in _COLOR_KEYS or not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+                raise click.BadParameter(
+                    f"{item!r}: expected KIND=#RRGGBB with KIND one of {', '.join(_COLOR_KEYS)}", param_hint="--color"
+                )
+            palette[Role[_COLOR_KEYS[key]]] = value.lower()
+        chosen = frozenset(label.strip() for label in labels.split(",") if label.strip())
+        unknown = chosen - {"names", "ops", "dims", "streams"}
+        if unknown:
+            raise click.BadParameter(
+                f"unknown label set {sorted(unknown)}; allowed: names, ops, dims, streams", param_hint="--labels"
+            )
+        options = Options(Scale(spatial_scale), Scale(channel_scale), legend=legend, labels=chosen, colors=palette)
+        _emit(render_svg(build_figure(analysis, options)), output)
+        return
+    from .graph import render_graph, to_dot
+
+    if fmt == "dot":
+        _emit(to_dot(analysis, direction), output)
+        return
+    data = render_graph(analysis, fmt, direction)
+    if output is None:
+        if fmt != "svg":
+            raise SpecError(f"--format {fmt} is binary: give -o FILE")
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    _write_bytes(data, output)
+
+
+@main.command()
+@click.argument("spec")
+@click.option("-o", "--output", metavar="FILE", required=True, help="Output file: .png, .svg or .pdf.")
+@click.option("--input", "input_shape", metavar="CxHxW", help="Override the spec's input, e.g. 3x224x224.")
+@click.option("--dtype", default="float32", show_default=True, type=_choice(DType), help="For the memory panel.")
+def chart(spec: str, output: str, input_shape: str | None, dtype: str) -> None:
+    """Charts of SPEC: parameters, MACs (log scale) and activation memory per layer."""
+    from pathlib import Path
+
+    from .charts import FORMATS, render_chart
+    from .engine import analyse
+    from .spec import load, parse_input_shape
+
+    fmt = Path(output).suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise click.BadParameter(f"{output!r}: the extension must be one of {', '.join(FORMATS)}", param_hint="-o")
+    shape = parse_input_shape(input_shape) if input_shape else None
+    _write_bytes(render_chart(analyse(load(spec), input_shape=shape, dtype=dtype), fmt), output)
+
+
 _device_option = click.option(
     "--device",
     type=click.Choice(["auto", "cpu", "cuda"]),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,13 @@ def write_spec(tmp_path: Path):
         return path
 
     return write
+
+
+def need_program(name: str, path: str | None = None) -> str:
+    """The path of an external program; skip without it, but fail in CI, which installs them all."""
+    found = path if path and os.path.exists(path) else shutil.which(name)
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is missing: .ci/run installs it")
+    pytest.skip(f"{name} is not installed")

@@ -1,0 +1,147 @@
+"""The layer graph as graphviz: pure DOT text generation, and a separate step that runs ``dot``.
+
+``to_dot`` needs neither the ``dot`` program nor the graphviz package; ``render_graph`` hands the
+text to graphviz (the package runs the program) for SVG, PNG or PDF.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from .engine import Analysis, LayerResult
+from .errors import ArchcalcError
+from .layers import fmt_shape
+from .spec import INPUT_NAME
+
+KIND_COLORS = {
+    "conv": "#8fb4e3",
+    "maxpool": "#f3cd85",
+    "avgpool": "#f3cd85",
+    "adaptive_avgpool": "#f3cd85",
+    "subsample": "#f3cd85",
+    "linear": "#6ea864",
+    "rbf": "#b8524c",
+    "concat": "#d9d2e9",
+    "add": "#d9d2e9",
+}
+
+
+class Direction(enum.StrEnum):
+    LR = "lr"
+    TB = "tb"
+
+
+class GraphvizMissingError(ArchcalcError):
+    exit_code = 2
+
+
+def dot_string(text: str) -> str:
+    """A DOT quoted string that shows `text` literally: no escape sequence survives, no quote ends it."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\r", "").replace("\n", "\\n") + '"'
+
+
+def _details(layer: LayerResult) -> str:
+    p = layer.params_spec
+    if layer.kind in ("conv", "maxpool", "avgpool", "subsample"):
+        kernel = p["kernel"]
+        parts = [f"{kernel[0]}×{kernel[1]}"]
+        stride = p.get("stride") or kernel
+        if stride != (1, 1):
+            parts.append(f"stride {stride[0]}" if stride[0] == stride[1] else f"stride {stride[0]}×{stride[1]}")
+        pad = layer.details.get("padding")
+        if pad and any(pad):
+            top, bottom, left, right = pad
+            if top == bottom == left == right:
+                text = str(top)
+            elif top == bottom and left == right:
+                text = f"{top}×{left}"
+            else:
+                text = f"{top},{bottom},{left},{right}"
+            parts.append(("same, " if str(p.get("padding")) == "same" else "") + "pad " + text)
+        if p.get("groups", 1) > 1:
+            parts.append(f"groups {p['groups']}")
+        if p.get("connections") is not None:
+            parts.append("connection table")
+        return ", ".join(parts)
+    if layer.kind in ("linear", "rbf"):
+        return f"{p['out_features']:,} units"
+    return ""
+
+
+def _node_label(layer: LayerResult) -> str:
+    lines = [f"{layer.name} ({layer.kind})"]
+    details = _details(layer)
+    if details:
+        lines.append(details)
+    lines.append(fmt_shape(layer.output_shape))
+    if layer.params:
+        lines.append(f"{layer.params:,} params")
+    return "\n".join(lines)
+
+
+def _branches(graph: Any) -> list[list[str]]:
+    """Chains of nodes that leave a fork and end before a merge: drawn as clusters."""
+    branches = []
+    for fork in graph.nodes:
+        if graph.out_degree(fork) < 2:
+            continue
+        for start in sorted(graph.successors(fork)):
+            chain, node = [], start
+            while graph.in_degree(node) == 1 and node not in chain:
+                chain.append(node)
+                if graph.out_degree(node) != 1:
+                    break
+                node = next(iter(graph.successors(node)))
+            if chain:
+                branches.append(chain)
+    return branches
+
+
+def to_dot(analysis: Analysis, direction: Direction | str = Direction.TB) -> str:
+    """DOT text for the layer graph (deterministic; every name and label escaped)."""
+    graph = analysis.to_networkx()
+    ids = {name: f"n{index}" for index, name in enumerate(graph.nodes)}
+    lines = [
+        "digraph archcalc {",
+        f"  graph [rankdir={Direction(direction).name}, fontname=Helvetica, label={dot_string(analysis.name)}, labelloc=t];",
+        '  node [shape=box, style="rounded,filled", fillcolor="#f4f4f4", fontname=Helvetica, fontsize=11];',
+        '  edge [color="#555555", arrowsize=0.7];',
+    ]
+    in_cluster: set[str] = set()
+    for index, chain in enumerate(_branches(graph)):
+        if any(node in in_cluster for node in chain):
+            continue
+        in_cluster.update(chain)
+        lines.append(f"  subgraph cluster_{index} {{")
+        lines.append(f'    label={dot_string("branch " + chain[0])}; style=dashed; color="#999999";')
+        lines += [f"    {ids[node]};" for node in chain]
+        lines.append("  }")
+    input_label = f"input\n{fmt_shape(analysis.input_shape)}"
+    lines.append(f'  {ids[INPUT_NAME]} [label={dot_string(input_label)}, fillcolor="#eeeeee"];')
+    for layer in analysis.layers:
+        attributes = [f"label={dot_string(_node_label(layer))}"]
+        color = KIND_COLORS.get(layer.kind)
+        if color:
+            attributes.append(f'fillcolor="{color}"')
+        if layer.params_spec.get("groups", 1) > 1:
+            attributes.append("peripheries=2")
+        lines.append(f"  {ids[layer.name]} [{', '.join(attributes)}];")
+    for source, target in graph.edges:
+        lines.append(f"  {ids[source]} -> {ids[target]};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_graph(analysis: Analysis, fmt: str, direction: Direction | str = Direction.TB) -> bytes:
+    """SVG, PNG or PDF bytes from the ``dot`` program."""
+    import graphviz
+
+    try:
+        return graphviz.Source(to_dot(analysis, direction)).pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizMissingError(
+            f"rendering to {fmt} needs graphviz's 'dot' program (Debian/Ubuntu: apt-get install graphviz); "
+            "--format dot writes the graph without it"
+        ) from None
