@@ -64,6 +64,7 @@ class Role(enum.StrEnum):
     CONV = "convolution"
     POOL = "pooling"
     DENSE = "fully connected"
+    MERGE = "merge"
     OUTPUT = "output"
 
 
@@ -72,6 +73,7 @@ PALETTE = {  # luminance steps of about 0.12 so the legend reads in greyscale
     Role.POOL: "#f3cd85",
     Role.CONV: "#8fb4e3",
     Role.DENSE: "#6ea864",
+    Role.MERGE: "#c9b3e0",
     Role.OUTPUT: "#b8524c",
 }
 
@@ -132,9 +134,10 @@ class Segment:
     x1: float
     y1: float
     dashed: bool = False
-    arrow: bool = False
+    arrow: bool = False  # an arrowhead at (x1, y1)
     stroke: str = "#333333"
     width: float = 1.0
+    role: str = "connection"  # connection (arrows, detours), projection (kernel pyramids), hidden
 
     @property
     def box(self) -> Box:
@@ -223,6 +226,8 @@ def _op_text(layer: LayerResult) -> str:
         return "adaptive avg"
     if layer.kind == "rbf":
         return "RBF"
+    if layer.kind in ("concat", "add"):
+        return layer.kind
     return ""
 
 
@@ -249,7 +254,7 @@ def columns_of(analysis: Analysis) -> list[Column]:
         if layer.kind in _MAP_KINDS or layer.kind in _DENSE_KINDS or len(layer.inputs) > 1:
             role = _MAP_KINDS.get(layer.kind) or (Role.OUTPUT if layer.name == last_dense else Role.DENSE)
             if len(layer.inputs) > 1:
-                role = Role.CONV
+                role = Role.MERGE
             column = Column(layer, role, layer.output_shape, layer.name, _op_text(layer), sources=sources)
             grouped = layer.params_spec.get("groups", 1) > 1
             if streams > 1 and role is not Role.OUTPUT:
@@ -277,7 +282,7 @@ def _cuboid(fig: Figure, x: float, y_bottom: float, t: float, h: float, d: float
     # hidden edges (from the back-bottom-left corner), dashed, drawn first
     hx, hy = x + dx, y_bottom + dy
     for ex, ey in ((x + t + dx, y_bottom + dy), (x + dx, top + dy), (x, y_bottom)):
-        fig.segments.append(Segment(hx, hy, ex, ey, dashed=True, stroke="#999999", width=0.6))
+        fig.segments.append(Segment(hx, hy, ex, ey, dashed=True, stroke="#999999", width=0.6, role="hidden"))
     fig.polygons.append(Polygon(((x, top), (x + t, top), (x + t, y_bottom), (x, y_bottom)), color, role=role))
     fig.polygons.append(
         Polygon(((x, top), (x + dx, top + dy), (x + t + dx, top + dy), (x + t, top)), _shade(color, 1.18), role=role)
@@ -359,6 +364,14 @@ def _label_lines(column: Column, options: Options) -> list[tuple[str, bool]]:
     return lines
 
 
+def _ranks(columns: list[Column]) -> list[int]:
+    """Longest path from the input: columns of one rank are parallel branches."""
+    ranks: list[int] = []
+    for column in columns:
+        ranks.append(1 + max((ranks[s] for s in column.sources), default=-1))
+    return ranks
+
+
 def _layout(
     analysis: Analysis,
     columns: list[Column],
@@ -368,6 +381,8 @@ def _layout(
     font: float,
     label_rows: int,
 ) -> Figure:
+    """Ranks left to right; parallel branches of a rank stacked as lanes (each labelled under its
+    block); a chain's labels go in one to three rows under the whole drawing."""
     figure = Figure(title=analysis.name, font_size=font)
     small = font * SMALL
     bar_thickness = 8.0
@@ -380,51 +395,79 @@ def _layout(
         else:
             t, h, d = bar_thickness, channel(per_stream), bar_thickness * 1.6
         placed.append(_Placed(column, 0.0, t, h, d, []))
-    # vertical pitch between streams: the tallest split block plus room for its channel label
-    pitch = 0.0
-    for p in placed:
-        if p.column.streams > 1:
-            pitch = max(pitch, p.h - p.d * DEPTH_DY + small * LINE_HEIGHT * 2)
-    # horizontal: blocks left to right; a label must clear the previous label on its row
+    ranks = _ranks(columns)
+    lanes: dict[int, list[int]] = {}
+    for index, rank in enumerate(ranks):
+        lanes.setdefault(rank, []).append(index)
+    branched = any(len(members) > 1 for members in lanes.values())
     label_lines = [_label_lines(p.column, options) for p in placed]
     label_widths = [
         max((len(text) * (font if bold else small) * CHAR_WIDTH for text, bold in lines), default=0.0)
         for lines in label_lines
     ]
-    rows = [i % label_rows for i in range(len(placed))]
-    last_on_row: dict[int, tuple[float, float]] = {}
-    right = -gap
-    for i, p in enumerate(placed):
+    label_height = max(sum((font if bold else small) * LINE_HEIGHT for _, bold in lines) for lines in label_lines)
+    # vertical pitch between streams (or lanes): the tallest block plus room for its labels
+    pitch = 0.0
+    for p in placed:
+        if p.column.streams > 1 or branched:
+            room = small * LINE_HEIGHT * 2 if p.column.streams > 1 else label_height + font * 1.3
+            pitch = max(pitch, p.h - p.d * DEPTH_DY + room)
+
+    def width_of(i: int) -> float:
+        p = placed[i]
         block_width = p.t + p.d * DEPTH_DX
         if p.column.streams > 1 and "streams" in options.labels:  # its per-stream channel label
-            stream_label = len(f"{p.column.shape[0] // p.column.streams:,}") * small * CHAR_WIDTH
-            block_width = max(block_width, stream_label)
-        centre = right + gap + block_width / 2
-        if rows[i] in last_on_row:
-            other_centre, other_width = last_on_row[rows[i]]
-            centre = max(centre, other_centre + (other_width + label_widths[i]) / 2 + font)
+            block_width = max(block_width, len(f"{p.column.shape[0] // p.column.streams:,}") * small * CHAR_WIDTH)
+        return block_width
+
+    rows = [0 if branched else i % label_rows for i in range(len(placed))]
+    last_on_row: dict[int, tuple[float, float]] = {}
+    right = -gap
+    for rank in sorted(lanes):
+        members = lanes[rank]
+        rank_width = max(width_of(i) for i in members)
+        centre = right + gap + rank_width / 2
+        if branched:  # labels sit under their own block: the rank must be as wide as its labels
+            rank_width = max([rank_width] + [label_widths[i] for i in members])
+            centre = right + gap + rank_width / 2
         else:
-            centre = max(centre, label_widths[i] / 2)
-        p.x = centre - (p.t + p.d * DEPTH_DX) / 2
-        right = centre + block_width / 2
-        last_on_row[rows[i]] = (centre, label_widths[i])
-        p.centres = [(s - (p.column.streams - 1) / 2) * pitch for s in range(p.column.streams)]
+            i = members[0]
+            if rows[i] in last_on_row:
+                other_centre, other_width = last_on_row[rows[i]]
+                centre = max(centre, other_centre + (other_width + label_widths[i]) / 2 + font)
+            else:
+                centre = max(centre, label_widths[i] / 2)
+            last_on_row[rows[i]] = (centre, label_widths[i])
+        right = centre + rank_width / 2
+        for lane, i in enumerate(members):
+            p = placed[i]
+            p.x = centre - (p.t + p.d * DEPTH_DX) / 2
+            offset = (lane - (len(members) - 1) / 2) * pitch
+            p.centres = [offset + (s - (p.column.streams - 1) / 2) * pitch for s in range(p.column.streams)]
     # blocks, back to front (left to right; within a column, top stream first)
     for p in placed:
         color = options.colors[p.column.role]
         for centre in p.centres:
             bottom = centre + p.h / 2
             p.boxes.append(_cuboid(figure, p.x, bottom, p.t, p.h, p.d, color, p.column.role.value))
-    # kernels and connections, drawn over the blocks
+    # kernels and connections, drawn over the blocks; edges that skip ranks go over the top
+    top = min(box.y0 for p in placed for box in p.boxes) - font
+    detours = 0
     for index, p in enumerate(placed):
         for source_index in p.column.sources:
-            _connect(figure, placed[source_index], p, index, font)
-    # labels under the blocks (in several rows when staggered)
+            if ranks[index] - ranks[source_index] == 1:
+                _connect(figure, placed[source_index], p, index, font)
+            else:
+                _detour(figure, placed[source_index], p, top - detours * font * 0.6, gap)
+                detours += 1
+    # labels: under each block when branched, else in rows under the whole drawing
     lowest = max(box.y1 for p in placed for box in p.boxes)
-    row_height = max(sum((font if bold else small) * LINE_HEIGHT for _, bold in lines) for lines in label_lines)
     for i, p in enumerate(placed):
         centre_x = p.x + (p.t + p.d * DEPTH_DX) / 2
-        y = lowest + font * 1.3 + rows[i] * (row_height + font * 0.3)
+        if branched:
+            y = max(box.y1 for box in p.boxes) + font * 1.3
+        else:
+            y = lowest + font * 1.3 + rows[i] * (label_height + font * 0.3)
         for text, bold in label_lines[i]:
             size = font if bold else small
             figure.labels.append(Label(centre_x, y, text, size, bold=bold))
@@ -435,6 +478,27 @@ def _layout(
                 figure.labels.append(Label((box.x0 + box.x1) / 2, box.y0 - small * 0.45, f"{per_stream:,}", small))
     figure.drawing = figure.bounds()
     return figure
+
+
+def _detour(figure: Figure, source: _Placed, target: _Placed, y_route: float, gap: float) -> None:
+    """An arrow for an edge that skips ranks: out into the gap, over the top of every block, down the
+    gap before the target and in, so it never runs through a block."""
+    start = source.boxes[0]
+    end = target.boxes[0]
+    x_out = start.x1 + gap * 0.4
+    x_in = target.x - gap * 0.4
+    y_start = (start.y0 + start.y1) / 2
+    y_end = end.y1 - target.h / 2
+    points = [
+        (start.x1 + 2, y_start),
+        (x_out, y_start),
+        (x_out, y_route),
+        (x_in, y_route),
+        (x_in, y_end),
+        (target.x - 3, y_end),
+    ]
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        figure.segments.append(Segment(x0, y0, x1, y1, width=1.2, arrow=(x1, y1) == points[-1]))
 
 
 def _connect(figure: Figure, source: _Placed, target: _Placed, index: int, font: float) -> None:
@@ -491,7 +555,7 @@ def _kernel(
         (kx + t_px + d_px * DEPTH_DX * a, ky_bottom - h_px * b + d_px * DEPTH_DY * a) for a in (0, 1) for b in (0, 1)
     ]
     for cx, cy in corners:
-        figure.segments.append(Segment(cx, cy, apex[0], apex[1], stroke="#555555", width=0.6))
+        figure.segments.append(Segment(cx, cy, apex[0], apex[1], stroke="#555555", width=0.6, role="projection"))
 
 
 def _legend(

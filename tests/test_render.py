@@ -75,13 +75,17 @@ def test_figure_checklist_geometry(name: str):
     assert 2.4 <= width / height <= 4.2, width / height
     assert all(label.size >= view_width / 70 for label in figure.labels)
     assert all(block.x1 - block.x0 <= width / 4 for block in figure.blocks)
+    _check_collisions(figure)
+
+
+def _check_collisions(figure) -> None:
     boxes = [label.box for label in figure.labels]
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert not a.overlaps(b), (figure.labels[boxes.index(a)].text, figure.labels[boxes.index(b)].text)
         for block in figure.blocks:
             assert not a.overlaps(block), "a label is hidden by a block"
-    for arrow in (s for s in figure.segments if s.arrow):
+    for arrow in (s for s in figure.segments if s.role == "connection"):
         for block in figure.blocks:
             assert not _crosses(arrow, block), "an arrow runs through a block"
     assert all(s.width >= 0.5 for s in figure.segments)
@@ -124,16 +128,34 @@ def test_render_options_and_errors(tmp_path: Path):
     assert result.exit_code == 2 and "written as svg" in result.stderr
 
 
+BRANCHY = """
+name: branchy
+input: {channels: 3, height: 32, width: 32}
+layers:
+  - {kind: conv, name: stem, out_channels: 16, kernel: 3, padding: 1}
+  - {kind: relu}
+  - {kind: conv, name: tower_a, out_channels: 8, kernel: 1, inputs: relu1}
+  - {kind: conv, name: tower_b, out_channels: 8, kernel: [5, 3], padding: [2, 1], inputs: relu1}
+  - {kind: concat, name: merged, inputs: [tower_a, tower_b]}
+  - {kind: add, name: residual, inputs: [merged, relu1]}
+  - {kind: maxpool, kernel: 2}
+  - {kind: flatten}
+  - {kind: linear, out_features: 10}
+"""
+
+
 def test_branches_are_laid_out_side_by_side():
-    spec = archcalc.parse(
-        "name: b\ninput: {channels: 3, height: 16, width: 16}\nlayers:\n"
-        "  - {kind: conv, name: a, out_channels: 4, kernel: 3, padding: 1}\n"
-        "  - {kind: conv, name: b, out_channels: 4, kernel: 1, inputs: input}\n"
-        "  - {kind: concat, name: c, inputs: [a, b]}\n"
+    figure = build_figure(archcalc.analyse(archcalc.parse(BRANCHY)))
+    blocks = dict(
+        zip(["input", "stem", "tower_a", "tower_b", "merged", "residual", "pool", "fc"], figure.blocks, strict=True)
     )
-    figure = build_figure(archcalc.analyse(spec))
-    assert {"a", "b", "c"} <= {label.text for label in figure.labels}
-    assert len(figure.blocks) == 4
+    assert blocks["tower_a"].x0 == blocks["tower_b"].x0  # one rank, two lanes
+    assert blocks["tower_a"].y1 < blocks["tower_b"].y0
+    assert blocks["stem"].x1 < blocks["tower_a"].x0 < blocks["merged"].x0 < blocks["residual"].x0
+    # the skip connection stem → residual goes over the top of every block
+    route = min(s.y0 for s in figure.segments if not s.dashed)
+    assert route < min(b.y0 for b in figure.blocks)
+    _check_collisions(figure)
 
 
 # --- hostile names --------------------------------------------------------------------------
