@@ -49,6 +49,20 @@ def _choice(values: Any) -> click.Choice:
     return click.Choice([v.value for v in values], case_sensitive=False)
 
 
+_input_option = click.option(
+    "--input", "input_shape", metavar="CxHxW", help="Override the spec's input, e.g. 3x224x224."
+)
+
+
+def _analysis(spec: str, input_shape: str | None, **options: Any) -> Any:
+    """Load SPEC (a path or a bundled name), optionally on another input, and analyse it."""
+    from .engine import analyse
+    from .spec import load, parse_input_shape
+
+    shape = parse_input_shape(input_shape) if input_shape else None
+    return analyse(load(spec), input_shape=shape, **options)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="archcalc")
 def main() -> None:
@@ -60,7 +74,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("spec")
-@click.option("--input", "input_shape", metavar="CxHxW", help="Override the spec's input, e.g. 3x224x224.")
+@_input_option
 @click.option(
     "-f", "--format", "fmt", type=_choice(TableFormat), default="text", show_default=True, help="Output format."
 )
@@ -78,13 +92,9 @@ def main() -> None:
 )
 def table(spec: str, input_shape: str | None, fmt: str, output: str | None, dtype: str, flop_mode: str) -> None:
     """Per-layer table of SPEC: output shapes, the arithmetic, parameters, MACs, receptive field, totals."""
-    from .engine import analyse
     from .report import render_table
-    from .spec import load, parse_input_shape
 
-    network = load(spec)
-    shape = parse_input_shape(input_shape) if input_shape else None
-    analysis = analyse(network, input_shape=shape, dtype=dtype, flops=flop_mode)
+    analysis = _analysis(spec, input_shape, dtype=dtype, flops=flop_mode)
     _emit(render_table(analysis, fmt.lower()), output)
 
 
@@ -141,7 +151,7 @@ _COLOR_KEYS = {"input": "INPUT", "conv": "CONV", "pool": "POOL", "dense": "DENSE
     help="Output format (default: from the -o extension, else svg). 3d writes svg; dot needs no graphviz.",
 )
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
-@click.option("--input", "input_shape", metavar="CxHxW", help="Override the spec's input, e.g. 3x224x224.")
+@_input_option
 @click.option("--legend/--no-legend", default=True, show_default=True, help="3d: colour key and size mappings.")
 @click.option(
     "--labels",
@@ -185,16 +195,13 @@ def render(
     import re
     from pathlib import Path
 
-    from .engine import analyse
     from .errors import SpecError
-    from .spec import load, parse_input_shape
 
     if fmt is None:
         suffix = Path(output).suffix.lower().lstrip(".") if output else ""
         fmt = suffix if suffix in ("svg", "dot", "png", "pdf", "gv") else "svg"
         fmt = "dot" if fmt == "gv" else fmt
-    shape = parse_input_shape(input_shape) if input_shape else None
-    analysis = analyse(load(spec), input_shape=shape)
+    analysis = _analysis(spec, input_shape)
     if style == "3d":
         from .figure3d import PALETTE, Options, Role, Scale, build_figure, render_svg
 
@@ -234,21 +241,18 @@ def render(
 @main.command()
 @click.argument("spec")
 @click.option("-o", "--output", metavar="FILE", required=True, help="Output file: .png, .svg or .pdf.")
-@click.option("--input", "input_shape", metavar="CxHxW", help="Override the spec's input, e.g. 3x224x224.")
+@_input_option
 @click.option("--dtype", default="float32", show_default=True, type=_choice(DType), help="For the memory panel.")
 def chart(spec: str, output: str, input_shape: str | None, dtype: str) -> None:
     """Charts of SPEC: parameters, MACs (log scale) and activation memory per layer."""
     from pathlib import Path
 
     from .charts import FORMATS, render_chart
-    from .engine import analyse
-    from .spec import load, parse_input_shape
 
     fmt = Path(output).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise click.BadParameter(f"{output!r}: the extension must be one of {', '.join(FORMATS)}", param_hint="-o")
-    shape = parse_input_shape(input_shape) if input_shape else None
-    _write_bytes(render_chart(analyse(load(spec), input_shape=shape, dtype=dtype), fmt), output)
+    _write_bytes(render_chart(_analysis(spec, input_shape, dtype=dtype), fmt), output)
 
 
 _device_option = click.option(
@@ -269,16 +273,13 @@ _dtype_option = click.option(
 
 @main.command()
 @click.argument("spec")
-@click.option("--input", "input_shape", metavar="CxHxW", help="Override the spec's input, e.g. 3x224x224.")
+@_input_option
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
 def codegen(spec: str, input_shape: str | None, output: str | None) -> None:
     """A self-contained PyTorch module for SPEC (imports only torch)."""
     from .codegen import generate
-    from .engine import analyse
-    from .spec import load, parse_input_shape
 
-    shape = parse_input_shape(input_shape) if input_shape else None
-    _emit(generate(analyse(load(spec), input_shape=shape)).source, output)
+    _emit(generate(_analysis(spec, input_shape)).source, output)
 
 
 @main.command()

@@ -60,13 +60,11 @@ def derivation(layer: LayerResult) -> list[tuple[str, str]]:
 
 
 def to_html(analysis: Analysis) -> str:
+    from markupsafe import Markup
+
     from .figure3d import build_figure, render_svg
     from .templating import render
 
-    try:
-        from markupsafe import Markup
-    except ImportError:  # pragma: no cover - jinja2 always brings markupsafe
-        raise
     # The figure is built by archcalc from escaped templates, so it may be inserted as markup.
     figure = Markup(render_svg(build_figure(analysis), id_prefix="archcalc-figure"))
     rows = [

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 from .errors import LayerError
-from .fields import REQUIRED, Boolean, ConnectionTable, Field, Integer, IntPair, Number, Padding, PaddingMode
+from .fields import Boolean, ConnectionTable, Field, Integer, IntPair, Number, Padding, PaddingMode
 from .pycode import Call
 
 Shape = tuple[int, ...]
@@ -344,7 +344,6 @@ def _pool_fields(dilation: bool) -> tuple[Field, ...]:
 
 
 class _Pool(Kind):
-    flops_per_window_element: ClassVar[int] = 1
     torch_module: ClassVar[str]
     pad_fill: ClassVar[float | None]  # value of explicit (asymmetric) padding; None: zeros
 
@@ -366,7 +365,7 @@ class _Pool(Kind):
         elements = c * geo.out_h * geo.out_w
         return Outcome(
             shape=(c, geo.out_h, geo.out_w),
-            extra_flops=elements * kernel[0] * kernel[1] * self.flops_per_window_element,
+            extra_flops=elements * kernel[0] * kernel[1],  # comparisons, or adds and a divide
             formula=geo.formula,
             warnings=geo.warnings,
             window=geo.window,
@@ -785,8 +784,4 @@ class Add(nn.Module):
 }
 
 
-def default_params(kind: Kind) -> dict[str, Any]:
-    return {f.name: f.default for f in kind.fields if f.default is not REQUIRED}
-
-
-__all__ = ["KINDS", "Kind", "Outcome", "Window", "GLOBAL", "Shape", "fmt_int", "fmt_shape", "prod"]
+__all__ = ["GLOBAL", "KINDS", "TORCH_HELPERS", "Kind", "Outcome", "Shape", "TorchLayer", "Window", "fmt_int", "fmt_shape", "prod"]

@@ -15,6 +15,7 @@ from typing import Any
 from .errors import SpecError
 from .fields import FieldValueError
 from .layers import KINDS, Shape
+from .resources import resource_dir
 from .yamlload import YList, YMap, line_of, load_yaml
 
 INPUT_NAME = "input"
@@ -23,15 +24,9 @@ LAYER_COMMON_FIELDS = ("kind", "name", "inputs")
 INPUT_FIELDS = ("channels", "height", "width")
 MAX_NAME_LENGTH = 200
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-
 
 def bundled_specs_dir() -> Path:
-    """``specs/`` next to the package (source checkout) or inside it (installed wheel)."""
-    for candidate in (_PACKAGE_DIR.parent / "specs", _PACKAGE_DIR / "specs"):
-        if candidate.is_dir():
-            return candidate
-    return _PACKAGE_DIR.parent / "specs"
+    return resource_dir("specs")
 
 
 def bundled_names() -> list[str]:

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def templates_dir() -> Path:
-    """``templates/`` next to the package (source checkout) or inside it (installed wheel)."""
-    for candidate in (_PACKAGE_DIR.parent / "templates", _PACKAGE_DIR / "templates"):
-        if candidate.is_dir():
-            return candidate
-    return _PACKAGE_DIR.parent / "templates"
+from .resources import resource_dir
 
 
 def number(value: float) -> str:
@@ -28,7 +19,7 @@ def environment() -> Any:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
         autoescape=True,  # every template here is HTML or SVG; names in specs are untrusted
         trim_blocks=True,
         lstrip_blocks=True,
