@@ -147,8 +147,9 @@ _COLOR_KEYS = {"input": "INPUT", "conv": "CONV", "pool": "POOL", "dense": "DENSE
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["svg", "dot", "png", "pdf"]),
-    help="Output format (default: from the -o extension, else svg). 3d writes svg; dot needs no graphviz.",
+    type=click.Choice(["svg", "tikz", "dot", "png", "pdf"]),
+    help="Output format (default: from the -o extension, else svg). 3d: svg or tikz; graph: svg, png, pdf or dot "
+    "(dot needs no graphviz).",
 )
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
 @_input_option
@@ -199,14 +200,14 @@ def render(
 
     if fmt is None:
         suffix = Path(output).suffix.lower().lstrip(".") if output else ""
-        fmt = suffix if suffix in ("svg", "dot", "png", "pdf", "gv") else "svg"
-        fmt = "dot" if fmt == "gv" else fmt
+        aliases = {"gv": "dot", "tex": "tikz"}
+        fmt = aliases.get(suffix, suffix) if suffix in ("svg", "dot", "png", "pdf", "gv", "tex", "tikz") else "svg"
     analysis = _analysis(spec, input_shape)
     if style == "3d":
-        from .figure3d import PALETTE, Options, Role, Scale, build_figure, render_svg
+        from .figure3d import PALETTE, Options, Role, Scale, build_figure, render_svg, render_tikz
 
-        if fmt != "svg":
-            raise click.BadParameter(f"the 3d figure is written as svg, not {fmt}", param_hint="--format")
+        if fmt not in ("svg", "tikz"):
+            raise click.BadParameter(f"the 3d figure is written as svg or tikz, not {fmt}", param_hint="--format")
         palette = dict(PALETTE)
         for item in colors:
             key, _, value = item.partition("=")
@@ -222,10 +223,15 @@ def render(
                 f"unknown label set {sorted(unknown)}; allowed: names, ops, dims, streams", param_hint="--labels"
             )
         options = Options(Scale(spatial_scale), Scale(channel_scale), legend=legend, labels=chosen, colors=palette)
-        _emit(render_svg(build_figure(analysis, options)), output)
+        figure = build_figure(analysis, options)
+        _emit(render_svg(figure) if fmt == "svg" else render_tikz(figure), output)
         return
     from .graph import render_graph, to_dot
 
+    if fmt == "tikz":
+        raise click.BadParameter(
+            "tikz is for the 3d figure; the graph writes svg, png, pdf or dot", param_hint="--format"
+        )
     if fmt == "dot":
         _emit(to_dot(analysis, direction), output)
         return

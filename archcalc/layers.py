@@ -784,4 +784,16 @@ class Add(nn.Module):
 }
 
 
-__all__ = ["GLOBAL", "KINDS", "TORCH_HELPERS", "Kind", "Outcome", "Shape", "TorchLayer", "Window", "fmt_int", "fmt_shape", "prod"]
+__all__ = [
+    "GLOBAL",
+    "KINDS",
+    "TORCH_HELPERS",
+    "Kind",
+    "Outcome",
+    "Shape",
+    "TorchLayer",
+    "Window",
+    "fmt_int",
+    "fmt_shape",
+    "prod",
+]

@@ -346,3 +346,19 @@ def test_golden_figures_are_current(name: str):
     from .update_golden import GOLDEN, figure_svg
 
     assert (GOLDEN / f"{name}.svg").read_text(encoding="utf-8") == figure_svg(name)
+
+
+def test_tikz_export_escapes_names_and_matches_the_figure():
+    from archcalc.figure3d import latex_text, render_tikz
+
+    figure = build_figure(archcalc.analyse(archcalc.from_mapping(HOSTILE)))
+    tikz = render_tikz(figure)
+    assert tikz.count("\\node[") == len(figure.labels)
+    assert tikz.count("\\filldraw[") == len(figure.polygons)
+    assert latex_text("a_b & {c} \\input{x} 100% $5 #1 ~ ^") == (
+        "a\\_b \\& \\{c\\} \\textbackslash{}input\\{x\\} 100\\% \\$5 \\#1 \\~{} \\^{}"
+    )
+    assert "\\input{x" not in tikz and "<script>" not in tikz
+    assert tikz.startswith("% ") and tikz.rstrip().endswith("\\end{tikzpicture}")
+    result = CliRunner().invoke(main, ["render", "lenet5", "--format", "tikz"])
+    assert result.exit_code == 0 and "\\begin{tikzpicture}" in result.stdout
