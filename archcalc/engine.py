@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import LayerError
@@ -91,7 +92,7 @@ class LayerResult:
     warnings: list[str]
     receptive_field: ReceptiveField | None  # None: each output sees the whole input
     details: dict[str, Any]
-    params_spec: dict[str, Any]
+    params_spec: Mapping[str, Any]  # the validated hyper-parameters (shared with the spec: do not modify)
     line: int | None
 
     @property
@@ -225,7 +226,7 @@ def analyse(
             warnings=outcome.warnings,
             receptive_field=rf,
             details=outcome.details,
-            params_spec=dict(layer.params),
+            params_spec=layer.params,
             line=layer.line,
         )
         shapes[layer.name] = outcome.shape
@@ -254,7 +255,9 @@ def analyse(
 
 
 def _receptive_field(inputs: list[ReceptiveField | None], window: Window | str | None) -> ReceptiveField | None:
-    if any(rf is None for rf in inputs) or window == GLOBAL:
+    if window is None and len(inputs) == 1:  # elementwise: the common case, kept cheap
+        return inputs[0]
+    if window == GLOBAL or None in inputs:
         return None
     rf = inputs[0] if len(inputs) == 1 else max(inputs, key=lambda r: r.size)  # type: ignore[arg-type,return-value]
     if isinstance(window, Window):
