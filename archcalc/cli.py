@@ -131,6 +131,12 @@ def _write_bytes(data: bytes, output: str) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
+def _scale_option(name: str, help_text: str) -> Any:
+    return click.option(
+        name, type=click.Choice(["sqrt", "log", "linear"]), default="sqrt", show_default=True, help=help_text
+    )
+
+
 _COLOR_KEYS = {"input": "INPUT", "conv": "CONV", "pool": "POOL", "dense": "DENSE", "output": "OUTPUT"}
 
 
@@ -160,20 +166,8 @@ _COLOR_KEYS = {"input": "INPUT", "conv": "CONV", "pool": "POOL", "dense": "DENSE
     show_default=True,
     help="3d: which labels to show (comma list of names, ops, dims, streams).",
 )
-@click.option(
-    "--spatial-scale",
-    type=click.Choice(["sqrt", "log", "linear"]),
-    default="sqrt",
-    show_default=True,
-    help="3d: mapping of height and width to pixels.",
-)
-@click.option(
-    "--channel-scale",
-    type=click.Choice(["sqrt", "log", "linear"]),
-    default="sqrt",
-    show_default=True,
-    help="3d: mapping of channels (and FC units) to pixels.",
-)
+@_scale_option("--spatial-scale", "3d: mapping of height and width to pixels.")
+@_scale_option("--channel-scale", "3d: mapping of channels (and FC units) to pixels.")
 @click.option(
     "--color",
     "colors",

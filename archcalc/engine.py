@@ -7,8 +7,8 @@ matplotlib, so it is cheap to start and cheap to call in a loop.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import LayerError
