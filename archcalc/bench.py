@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .codegen import generate
-from .crosscheck import Device, TorchDType, build_model, import_torch, resolve_device
+from .crosscheck import Device, TorchDType, build_model, import_torch, resolve_device, torch_errors
 from .engine import FlopMode, analyse
 from .spec import NetworkSpec
 
@@ -87,11 +87,14 @@ def bench(
         model.zero_grad(set_to_none=True)
 
     model.eval()
-    timings = [Timing("forward", *_time_steps(torch, forward, where, steps, warmup), forward_flops)]
-    if backward:
-        model.train()
-        total = forward_flops * (1 + BACKWARD_FLOP_FACTOR)
-        timings.append(Timing("forward+backward", *_time_steps(torch, forward_backward, where, steps, warmup), total))
+    with torch_errors(spec.name, where, TorchDType(dtype).value):
+        timings = [Timing("forward", *_time_steps(torch, forward, where, steps, warmup), forward_flops)]
+        if backward:
+            model.train()
+            total = forward_flops * (1 + BACKWARD_FLOP_FACTOR)
+            timings.append(
+                Timing("forward+backward", *_time_steps(torch, forward_backward, where, steps, warmup), total)
+            )
     return BenchReport(
         spec.name, where, TorchDType(dtype).value, batch, steps, warmup, torch.__version__.split("+")[0], timings
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 import time
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,24 @@ class TorchDType(enum.StrEnum):
 
 class DeviceError(ArchcalcError):
     exit_code = 2
+
+
+class TorchRunError(ArchcalcError):
+    """PyTorch could not run the network as asked (an op missing for a dtype on a device, memory)."""
+
+    exit_code = 2
+
+
+@contextmanager
+def torch_errors(spec_name: str, device: str, dtype: str) -> Iterator[None]:
+    try:
+        yield
+    except (RuntimeError, NotImplementedError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise TorchRunError(
+            f"PyTorch could not run {spec_name} in {dtype} on {device}: {first_line} "
+            "(try --dtype float32, or another --device)"
+        ) from None
 
 
 def import_torch() -> Any:
@@ -142,7 +162,11 @@ def check(
     for name, attr in attributes.items():
         getattr(model, attr).register_forward_hook(recorder(name))
     batch_input = torch.randn(batch, *analysis.input_shape, device=where, dtype=torch_dtype)
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+    with (
+        torch_errors(spec.name, where, TorchDType(dtype).value),
+        torch.no_grad(),
+        FlopCounterMode(display=False) as counter,
+    ):
         model(batch_input)
     flop_counts = counter.get_flop_counts()
 

@@ -210,3 +210,25 @@ def random_specs(draw) -> str:
 def test_random_specs_match_torch(doc: dict):
     report = check(archcalc.from_mapping(doc), device="cpu", batch=1)
     assert report.ok, format_report(report)
+
+
+def test_an_op_torch_lacks_is_a_clear_error(monkeypatch):
+    def missing(*args, **kwargs):
+        raise NotImplementedError("\"avg_pool3d_out_frame\" not implemented for 'Half'")
+
+    monkeypatch.setattr(torch.nn.functional, "local_response_norm", missing)
+    result = CliRunner().invoke(main, ["check", "alexnet-tf-bench", "--device", "cpu"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "archcalc: error: PyTorch could not run AlexNet (TF benchmark, conv part) in float32"
+    )
+    result = CliRunner().invoke(main, ["check", "--all", "--device", "cpu", "--batch", "1"])
+    assert result.exit_code == 2
+    assert "[8/10] lenet5-mnist: 12 layers, 48 checks on cpu: OK" in result.stdout
+    assert "[1/10] alexnet: not run: PyTorch could not run AlexNet" in result.stderr
+    assert "every other spec checked OK" in result.stderr
+
+
+def test_half_precision_on_cpu():
+    report = check(archcalc.load("lenet5-mnist"), device="cpu", dtype="bfloat16")
+    assert report.ok and report.dtype == "bfloat16", format_report(report)
