@@ -208,3 +208,50 @@ def test_bad_option_value_lists_the_allowed_values():
     result = CliRunner().invoke(main, ["table", "alexnet", "--format", "yaml"])
     assert result.exit_code == 2
     assert "'text', 'markdown', 'csv', 'json', 'html'" in result.stderr
+
+
+# --- fuzzing: whatever a spec holds, the answer is a result or a SpecError --------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import archcalc  # noqa: E402
+from archcalc.layers import KINDS  # noqa: E402
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 40), st.floats(allow_nan=True), st.text(max_size=5),
+    st.sampled_from(["same", "valid", "input", "l0", "l1"]),
+)  # fmt: skip
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=8,
+)
+field_names = st.sampled_from(
+    sorted({f.name for kind in KINDS.values() for f in kind.fields} | {"name", "inputs", "bogus"})
+)
+layers = st.fixed_dictionaries({"kind": st.sampled_from([*KINDS, "nope", 3])}, optional={}).flatmap(
+    lambda base: st.dictionaries(field_names, values, max_size=5).map(lambda extra: {**extra, **base})
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    layer_list=st.lists(layers, max_size=6),
+    size=st.tuples(st.integers(-1, 40), st.integers(-1, 40), st.integers(-1, 40)),
+)
+def test_arbitrary_specs_give_a_result_or_a_spec_error(layer_list, size):
+    doc = {"name": "fuzz", "input": dict(zip(("channels", "height", "width"), size, strict=True)), "layers": layer_list}
+    try:
+        archcalc.analyse(archcalc.from_mapping(doc))
+    except archcalc.SpecError as error:
+        assert str(error)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=300))
+def test_arbitrary_text_gives_a_result_or_a_spec_error(text: str):
+    try:
+        archcalc.analyse(archcalc.parse(text))
+    except archcalc.SpecError as error:
+        assert str(error)
