@@ -55,6 +55,26 @@ def layer_row(layer: LayerResult) -> tuple[str, ...]:
     )
 
 
+def branched(analysis: Analysis) -> bool:
+    """Does any layer read something other than the layer before it?"""
+    previous = "input"
+    for layer in analysis.layers:
+        if layer.inputs != (previous,):
+            return True
+        previous = layer.name
+    return False
+
+
+def table_rows(analysis: Analysis) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """Header and layer rows; an Inputs column only when the network branches."""
+    rows = [layer_row(layer) for layer in analysis.layers]
+    if not branched(analysis):
+        return COLUMNS, rows
+    header = COLUMNS[:2] + ("Inputs",) + COLUMNS[2:]
+    rows = [row[:2] + (", ".join(layer.inputs),) + row[2:] for row, layer in zip(rows, analysis.layers, strict=True)]
+    return header, rows
+
+
 def flop_note(analysis: Analysis) -> str:
     if analysis.flop_mode is FlopMode.MATMUL:
         return "2 × MACs of conv/linear, as torch.utils.flop_counter counts"
@@ -85,13 +105,16 @@ def title(analysis: Analysis) -> str:
 
 
 def to_text(analysis: Analysis) -> str:
-    rows = [COLUMNS, ("input", "", fmt_shape(analysis.input_shape), "", "", "1", "", "")]
-    rows += [layer_row(layer) for layer in analysis.layers]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    header, layer_rows = table_rows(analysis)
+    input_row = ["input", "", fmt_shape(analysis.input_shape), "", "", "1", "", ""]
+    if len(header) > len(COLUMNS):
+        input_row.insert(2, "")
+    rows = [header, tuple(input_row), *layer_rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
 
     def line(row: tuple[str, ...]) -> str:
         cells = [
-            cell.rjust(width) if COLUMNS[i] in _RIGHT else cell.ljust(width)
+            cell.rjust(width) if header[i] in _RIGHT else cell.ljust(width)
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ]
         return "  ".join(cells).rstrip()
@@ -115,11 +138,12 @@ def _md_cell(text: str) -> str:
 
 
 def to_markdown(analysis: Analysis) -> str:
+    header, rows = table_rows(analysis)
     out = [f"### {_md_cell(title(analysis))}", ""]
-    out.append("| " + " | ".join(COLUMNS) + " |")
-    out.append("| " + " | ".join("---:" if c in _RIGHT else "---" for c in COLUMNS) + " |")
-    for layer in analysis.layers:
-        out.append("| " + " | ".join(_md_cell(cell) for cell in layer_row(layer)) + " |")
+    out.append("| " + " | ".join(header) + " |")
+    out.append("| " + " | ".join("---:" if c in _RIGHT else "---" for c in header) + " |")
+    for row in rows:
+        out.append("| " + " | ".join(_md_cell(cell) for cell in row) + " |")
     out.append("")
     out += [f"- **{label}:** {value}" for label, value in summary_lines(analysis)]
     warnings = warning_lines(analysis)

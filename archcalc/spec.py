@@ -6,6 +6,7 @@ Every error names the file, line, layer and field.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -130,11 +131,12 @@ def resolve_spec_path(spec: str | Path) -> Path:
 def load(spec: str | Path) -> NetworkSpec:
     """Read and validate a spec: a YAML file path or the name of a bundled spec (``alexnet``)."""
     path = resolve_spec_path(spec)
+    shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", path=path) from None
-    return parse(data, str(path))
+        raise SpecError(f"cannot read: {exc.strerror}", path=shown) from None
+    return parse(data, shown)
 
 
 def parse(data: bytes | str, path: str = "<spec>") -> NetworkSpec:

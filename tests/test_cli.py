@@ -15,6 +15,8 @@ from click.testing import CliRunner
 import archcalc
 from archcalc.cli import main
 
+from .conftest import ROOT
+
 
 def invoke(*args: str) -> str:
     result = CliRunner().invoke(main, list(args))
@@ -124,3 +126,23 @@ def test_table_does_not_import_heavy_modules():
     assert "archcalc.engine" in imported
     assert not imported & {"torch", "matplotlib", "networkx", "jinja2", "numpy", "jsonschema"}
     assert "60,965,224" in result.stdout
+
+
+def test_inputs_column_only_for_branching_networks(write_spec):
+    assert "Inputs" not in invoke("table", "alexnet").splitlines()[2]
+    path = write_spec(
+        "name: b\ninput: {channels: 3, height: 8, width: 8}\nlayers:\n"
+        "  - {kind: conv, name: a, out_channels: 2, kernel: 1}\n"
+        "  - {kind: conv, name: b, out_channels: 2, kernel: 1, inputs: input}\n"
+        "  - {kind: add, name: s, inputs: [a, b]}\n"
+    )
+    lines = invoke("table", str(path)).splitlines()
+    assert lines[2].split()[:3] == ["Layer", "Kind", "Inputs"]
+    assert next(line for line in lines if line.startswith("s ")).split()[:4] == ["s", "add", "a,", "b"]
+    assert "| s | add | a, b | 2×8×8 |" in invoke("table", str(path), "-f", "markdown")
+
+
+def test_errors_name_bundled_specs_by_a_short_path(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, ["table", "alexnet", "--input", "3x60x60"])
+    assert result.stderr.startswith("archcalc: error: specs/alexnet.yaml:")
