@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 from .engine import Analysis, LayerResult
+from .layers import fmt_pair
 
 DEPTH_DX, DEPTH_DY = 0.42, -0.30  # screen offset per unit of depth (z)
 FONT_FAMILY = "DejaVu Sans, Helvetica, Arial, sans-serif"
@@ -208,10 +209,6 @@ class Column:
     sources: list[int] = field(default_factory=list)
 
 
-def _pair(text_pair: tuple[int, int]) -> str:
-    return str(text_pair[0]) if text_pair[0] == text_pair[1] else f"{text_pair[0]}×{text_pair[1]}"
-
-
 def _op_text(layer: LayerResult) -> str:
     p = layer.params_spec
     if layer.kind in ("conv", "maxpool", "avgpool", "subsample"):
@@ -219,7 +216,7 @@ def _op_text(layer: LayerResult) -> str:
         stride = p.get("stride") or kernel
         text = f"{kernel[0]}×{kernel[1]}"
         if stride != (1, 1):
-            text += f" s{_pair(stride)}"
+            text += f" s{fmt_pair(stride)}"
         prefix = {"maxpool": "max ", "avgpool": "avg ", "subsample": "sub "}.get(layer.kind, "")
         return prefix + text
     if layer.kind == "adaptive_avgpool":

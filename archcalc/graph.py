@@ -11,7 +11,7 @@ from typing import Any
 
 from .engine import Analysis, LayerResult
 from .errors import ArchcalcError
-from .layers import fmt_shape
+from .layers import fmt_pair, fmt_shape
 from .spec import INPUT_NAME
 
 KIND_COLORS = {
@@ -49,7 +49,7 @@ def _details(layer: LayerResult) -> str:
         parts = [f"{kernel[0]}×{kernel[1]}"]
         stride = p.get("stride") or kernel
         if stride != (1, 1):
-            parts.append(f"stride {stride[0]}" if stride[0] == stride[1] else f"stride {stride[0]}×{stride[1]}")
+            parts.append(f"stride {fmt_pair(stride)}")
         pad = layer.details.get("padding")
         if pad and any(pad):
             top, bottom, left, right = pad

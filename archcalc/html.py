@@ -4,7 +4,7 @@ derivation, with inline CSS and JS (works offline; no CDN)."""
 from __future__ import annotations
 
 from .engine import Analysis, LayerResult
-from .layers import fmt_shape
+from .layers import fmt_pair, fmt_shape
 from .report import flop_note, human, megabytes, receptive_field_text, summary_lines
 
 
@@ -25,7 +25,7 @@ def derivation(layer: LayerResult) -> list[tuple[str, str]]:
                 text = f"{kernel[0]}×{kernel[1]}, {p['out_channels']} kernels through a connection table"
         rows.append(("kernel", text))
         stride = p.get("stride") or kernel
-        rows.append(("stride", str(stride[0]) if stride[0] == stride[1] else f"{stride[0]}×{stride[1]}"))
+        rows.append(("stride", fmt_pair(stride)))
         padding = layer.details.get("padding")
         if padding is not None:
             top, bottom, left, right = padding

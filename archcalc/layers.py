@@ -26,6 +26,11 @@ def fmt_int(value: int) -> str:
     return f"{value:,}"
 
 
+def fmt_pair(pair: Sequence[int]) -> str:
+    """(3, 3) → '3'; (3, 2) → '3×2': a size or stride per axis, written once when both agree."""
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}×{pair[1]}"
+
+
 def fmt_shape(shape: Sequence[int]) -> str:
     return "×".join(str(v) for v in shape)
 
