@@ -177,14 +177,13 @@ _COLOR_KEYS = {"input": "INPUT", "conv": "CONV", "pool": "POOL", "dense": "DENSE
 )
 @click.option(
     "--direction",
-    type=click.Choice(["lr", "tb"]),
-    default="tb",
-    show_default=True,
-    help="graph: left-to-right or top-to-bottom (the 3d figure runs left to right).",
+    type=click.Choice(["lr", "rl", "tb", "bt"]),
+    help="Flow of the drawing: left-right, right-left, top-bottom, bottom-top. "
+    "3d: lr (default) or rl; graph: any (default tb).",
 )
 def render(
     spec: str, style: str, fmt: str | None, output: str | None, input_shape: str | None, legend: bool,
-    labels: str, spatial_scale: str, channel_scale: str, colors: tuple[str, ...], direction: str,
+    labels: str, spatial_scale: str, channel_scale: str, colors: tuple[str, ...], direction: str | None,
 ) -> None:  # fmt: skip
     """Draw SPEC: the 3D figure (SVG) or the layer graph (SVG, PNG, PDF or DOT text)."""
     import re
@@ -202,6 +201,10 @@ def render(
 
         if fmt not in ("svg", "tikz"):
             raise click.BadParameter(f"the 3d figure is written as svg or tikz, not {fmt}", param_hint="--format")
+        if direction not in (None, "lr", "rl"):
+            raise click.BadParameter(
+                "the 3d figure runs lr or rl; tb and bt are for --style graph", param_hint="--direction"
+            )
         palette = dict(PALETTE)
         for item in colors:
             key, _, value = item.partition("=")
@@ -216,7 +219,10 @@ def render(
             raise click.BadParameter(
                 f"unknown label set {sorted(unknown)}; allowed: names, ops, dims, streams", param_hint="--labels"
             )
-        options = Options(Scale(spatial_scale), Scale(channel_scale), legend=legend, labels=chosen, colors=palette)
+        options = Options(
+            Scale(spatial_scale), Scale(channel_scale), legend=legend, labels=chosen, colors=palette,
+            right_to_left=direction == "rl",
+        )  # fmt: skip
         figure = build_figure(analysis, options)
         _emit(render_svg(figure) if fmt == "svg" else render_tikz(figure), output)
         return
@@ -227,9 +233,9 @@ def render(
             "tikz is for the 3d figure; the graph writes svg, png, pdf or dot", param_hint="--format"
         )
     if fmt == "dot":
-        _emit(to_dot(analysis, direction), output)
+        _emit(to_dot(analysis, direction or "tb"), output)
         return
-    data = render_graph(analysis, fmt, direction)
+    data = render_graph(analysis, fmt, direction or "tb")
     if output is None:
         if fmt != "svg":
             raise SpecError(f"--format {fmt} is binary: give -o FILE")

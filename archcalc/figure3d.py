@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .engine import Analysis, LayerResult
 from .layers import fmt_pair
@@ -88,6 +88,7 @@ class Options:
     legend: bool = True
     labels: frozenset[str] = frozenset({"dims", "names", "ops", "streams"})
     colors: dict[Role, str] = field(default_factory=lambda: dict(PALETTE))
+    right_to_left: bool = False
 
     def spatial_map(self) -> Mapping:
         return Mapping(self.spatial, self.spatial_factor or DEFAULT_SPATIAL[self.spatial], 6, 220)
@@ -343,7 +344,28 @@ def build_figure(analysis: Analysis, options: Options | None = None) -> Figure:
 def _finish(figure: Figure, options: Options, spatial: Mapping, channel: Mapping, columns: list[Column]) -> Figure:
     if options.legend:
         _legend(figure, options, spatial, channel, columns, figure.font_size)
-    return figure
+    return _mirrored(figure) if options.right_to_left else figure
+
+
+def _mirrored(figure: Figure) -> Figure:
+    """The figure running right to left: geometry mirrored (depth then recedes up and to the left),
+    text kept readable with its anchor swapped."""
+    bounds = figure.bounds()
+    axis = bounds.x0 + bounds.x1
+
+    def box(b: Box) -> Box:
+        return Box(axis - b.x1, b.y0, axis - b.x0, b.y1)
+
+    swap = {"start": "end", "end": "start", "middle": "middle"}
+    return Figure(
+        polygons=[replace(p, points=tuple((axis - x, y) for x, y in p.points)) for p in figure.polygons],
+        segments=[replace(s, x0=axis - s.x0, x1=axis - s.x1) for s in figure.segments],
+        labels=[replace(t, x=axis - t.x, anchor=swap[t.anchor]) for t in figure.labels],
+        blocks=[box(b) for b in figure.blocks],
+        title=figure.title,
+        font_size=figure.font_size,
+        drawing=box(figure.drawing),
+    )
 
 
 def _label_lines(column: Column, options: Options) -> list[tuple[str, bool]]:

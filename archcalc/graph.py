@@ -29,7 +29,9 @@ KIND_COLORS = {
 
 class Direction(enum.StrEnum):
     LR = "lr"
+    RL = "rl"
     TB = "tb"
+    BT = "bt"
 
 
 class GraphvizMissingError(ArchcalcError):

@@ -362,3 +362,17 @@ def test_tikz_export_escapes_names_and_matches_the_figure():
     assert tikz.startswith("% ") and tikz.rstrip().endswith("\\end{tikzpicture}")
     result = CliRunner().invoke(main, ["render", "lenet5", "--format", "tikz"])
     assert result.exit_code == 0 and "\\begin{tikzpicture}" in result.stdout
+
+
+def test_right_to_left_mirrors_the_geometry_and_keeps_the_text():
+    from archcalc.figure3d import Options
+
+    analysis = archcalc.analyse(archcalc.load("alexnet"))
+    forward, backward = build_figure(analysis), build_figure(analysis, Options(right_to_left=True))
+    assert sorted(t.text for t in forward.labels) == sorted(t.text for t in backward.labels)
+    assert backward.blocks[0].x0 > backward.blocks[-1].x1  # the input is now on the right
+    _check_collisions(backward)
+    result = CliRunner().invoke(main, ["render", "alexnet", "--direction", "tb"])
+    assert result.exit_code == 2 and "the 3d figure runs lr or rl" in result.stderr
+    result = CliRunner().invoke(main, ["render", "lenet5", "--style", "graph", "--direction", "bt", "-f", "dot"])
+    assert "rankdir=BT" in result.stdout
