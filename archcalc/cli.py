@@ -35,13 +35,14 @@ class _Group(click.Group):
             raise _Failure(error) from None
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(data: str | bytes, output: str | None) -> None:
+    """To stdout, or atomically to OUTPUT (saying so on stderr)."""
     if output is None or output == "-":
-        click.echo(text, nl=False)
+        click.echo(data, nl=False)
         return
     from .fileio import write_atomic
 
-    write_atomic(output, text)
+    write_atomic(output, data)
     click.echo(f"wrote {output}", err=True)
 
 
@@ -124,13 +125,6 @@ def schema(output: str | None) -> None:
     _emit(schema_text(), output)
 
 
-def _write_bytes(data: bytes, output: str) -> None:
-    from .fileio import write_atomic
-
-    write_atomic(output, data)
-    click.echo(f"wrote {output}", err=True)
-
-
 def _scale_option(name: str, help_text: str) -> Any:
     return click.option(
         name, type=click.Choice(["sqrt", "log", "linear"]), default="sqrt", show_default=True, help=help_text
@@ -189,8 +183,6 @@ def render(
     import re
     from pathlib import Path
 
-    from .errors import SpecError
-
     if fmt is None:
         suffix = Path(output).suffix.lower().lstrip(".") if output else ""
         aliases = {"gv": "dot", "tex": "tikz"}
@@ -235,13 +227,9 @@ def render(
     if fmt == "dot":
         _emit(to_dot(analysis, direction or "tb"), output)
         return
-    data = render_graph(analysis, fmt, direction or "tb")
-    if output is None:
-        if fmt != "svg":
-            raise SpecError(f"--format {fmt} is binary: give -o FILE")
-        click.echo(data.decode("utf-8"), nl=False)
-        return
-    _write_bytes(data, output)
+    if output is None and fmt != "svg":
+        raise click.BadParameter(f"--format {fmt} is binary: give -o FILE", param_hint="--output")
+    _emit(render_graph(analysis, fmt, direction or "tb"), output)
 
 
 @main.command()
@@ -258,7 +246,7 @@ def chart(spec: str, output: str, input_shape: str | None, dtype: str) -> None:
     fmt = Path(output).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise click.BadParameter(f"{output!r}: the extension must be one of {', '.join(FORMATS)}", param_hint="-o")
-    _write_bytes(render_chart(_analysis(spec, input_shape, dtype=dtype), fmt), output)
+    _emit(render_chart(_analysis(spec, input_shape, dtype=dtype), fmt), output)
 
 
 _device_option = click.option(
