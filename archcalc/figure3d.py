@@ -211,10 +211,8 @@ class Column:
 
 
 def _op_text(layer: LayerResult) -> str:
-    p = layer.params_spec
-    if layer.kind in ("conv", "maxpool", "avgpool", "subsample"):
-        kernel = p["kernel"]
-        stride = p.get("stride") or kernel
+    if "kernel" in layer.details:  # a sliding-window layer
+        kernel, stride = layer.details["kernel"], layer.details["stride"]
         text = f"{kernel[0]}×{kernel[1]}"
         if stride != (1, 1):
             text += f" s{fmt_pair(stride)}"
@@ -529,11 +527,7 @@ def _connect(figure: Figure, source: _Placed, target: _Placed, index: int, font:
     elif len(source.boxes) == 1 or len(target.boxes) == 1 or target.column.cross:
         pairs = [(s, t) for s in source.boxes for t in target.boxes]
     layer = target.column.layer
-    windowed = (
-        layer is not None
-        and layer.kind in ("conv", "maxpool", "avgpool", "subsample")
-        and len(source.column.shape) == 3
-    )
+    windowed = layer is not None and "kernel" in layer.details and len(source.column.shape) == 3
     # deterministic, varied kernel positions (golden-ratio sequence)
     u = 0.25 + 0.5 * ((index * 0.618034) % 1.0)
     v = 0.3 + 0.4 * ((index * 0.381966) % 1.0)
@@ -551,7 +545,7 @@ def _kernel(
 ) -> None:
     layer = target.column.layer
     assert layer is not None
-    kh, kw = layer.params_spec["kernel"]
+    kh, kw = layer.details["kernel"]
     _, H, W = source.column.shape
     h_px = max(4.0, source.h * kh / H)
     d_px = max(4.0, source.d * kw / W)

@@ -11,7 +11,7 @@ from typing import Any
 
 from .engine import Analysis, LayerResult
 from .errors import ArchcalcError
-from .layers import fmt_pair, fmt_shape
+from .layers import fmt_padding, fmt_pair, fmt_shape
 from .spec import INPUT_NAME
 
 KIND_COLORS = {
@@ -46,22 +46,13 @@ def dot_string(text: str) -> str:
 
 def _details(layer: LayerResult) -> str:
     p = layer.params_spec
-    if layer.kind in ("conv", "maxpool", "avgpool", "subsample"):
-        kernel = p["kernel"]
+    if "kernel" in layer.details:  # a sliding-window layer
+        kernel, stride, pad = layer.details["kernel"], layer.details["stride"], layer.details["padding"]
         parts = [f"{kernel[0]}×{kernel[1]}"]
-        stride = p.get("stride") or kernel
         if stride != (1, 1):
             parts.append(f"stride {fmt_pair(stride)}")
-        pad = layer.details.get("padding")
-        if pad and any(pad):
-            top, bottom, left, right = pad
-            if top == bottom == left == right:
-                text = str(top)
-            elif top == bottom and left == right:
-                text = f"{top}×{left}"
-            else:
-                text = f"{top},{bottom},{left},{right}"
-            parts.append(("same, " if str(p.get("padding")) == "same" else "") + "pad " + text)
+        if any(pad):
+            parts.append(("same, " if p.get("padding") == "same" else "") + "pad " + fmt_padding(pad))
         if p.get("groups", 1) > 1:
             parts.append(f"groups {p['groups']}")
         if p.get("connections") is not None:

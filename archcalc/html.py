@@ -4,7 +4,7 @@ derivation, with inline CSS and JS (works offline; no CDN)."""
 from __future__ import annotations
 
 from .engine import Analysis, LayerResult
-from .layers import fmt_pair, fmt_shape
+from .layers import fmt_padding, fmt_pair, fmt_shape
 from .report import flop_note, human, megabytes, receptive_field_text, summary_lines
 
 
@@ -12,8 +12,8 @@ def derivation(layer: LayerResult) -> list[tuple[str, str]]:
     """The stage-by-stage working of one layer, as textbooks lay it out."""
     p = layer.params_spec
     rows = [("input", " + ".join(fmt_shape(s) for s in layer.input_shapes))]
-    if layer.kind in ("conv", "maxpool", "avgpool", "subsample"):
-        kernel = p["kernel"]
+    if "kernel" in layer.details:  # a sliding-window layer
+        kernel, stride, padding = layer.details["kernel"], layer.details["stride"], layer.details["padding"]
         text = f"{kernel[0]}×{kernel[1]}"
         if layer.kind == "conv":
             c_in = layer.input_shapes[0][0]
@@ -24,18 +24,8 @@ def derivation(layer: LayerResult) -> list[tuple[str, str]]:
             if p["connections"] is not None:
                 text = f"{kernel[0]}×{kernel[1]}, {p['out_channels']} kernels through a connection table"
         rows.append(("kernel", text))
-        stride = p.get("stride") or kernel
         rows.append(("stride", fmt_pair(stride)))
-        padding = layer.details.get("padding")
-        if padding is not None:
-            top, bottom, left, right = padding
-            same = " (SAME)" if str(p.get("padding")) == "same" else ""
-            pad = (
-                str(top)
-                if top == bottom == left == right
-                else f"top {top}, bottom {bottom}, left {left}, right {right}"
-            )
-            rows.append(("padding", pad + same))
+        rows.append(("padding", fmt_padding(padding) + (" (SAME)" if p.get("padding") == "same" else "")))
         if p.get("dilation", (1, 1)) != (1, 1):
             rows.append(("dilation", "×".join(map(str, p["dilation"]))))
     if layer.formula:

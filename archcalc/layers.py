@@ -31,6 +31,14 @@ def fmt_pair(pair: Sequence[int]) -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}×{pair[1]}"
 
 
+def fmt_padding(padding: Sequence[int]) -> str:
+    """(top, bottom, left, right) → '2', '1×2' (per axis) or 'top 3, bottom 4, left 3, right 4'."""
+    top, bottom, left, right = padding
+    if top == bottom and left == right:
+        return fmt_pair((top, left))
+    return f"top {top}, bottom {bottom}, left {left}, right {right}"
+
+
 def fmt_shape(shape: Sequence[int]) -> str:
     return "×".join(str(v) for v in shape)
 
@@ -153,6 +161,12 @@ class Sliding(NamedTuple):
     formula: str
     warnings: list[str]
     window: Window
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+
+    def details(self) -> dict[str, Any]:
+        """What renderers and code generation read back: the resolved kernel, stride and padding."""
+        return {"kernel": self.kernel, "stride": self.stride, "padding": self.padding}
 
 
 def slide(
@@ -186,7 +200,7 @@ def slide(
     if padding is PaddingMode.SAME:
         formula += " (SAME)"
     window = Window(kernel=k_eff, stride=stride, pad_before=(top, left))
-    return Sliding(out_h, out_w, (top, bottom, left, right), formula, warnings, window)
+    return Sliding(out_h, out_w, (top, bottom, left, right), formula, warnings, window, kernel, stride)
 
 
 # --------------------------------------------------------------------------------------------
@@ -297,26 +311,23 @@ class Conv(Kind):
             links = sum(len(row) for row in table)
             weights = links * kernel_area
             params_formula = f"{kh}×{kw}×{links} connections"
-            macs_per_pixel = weights
         else:
             weights = out_c * (c // groups) * kernel_area
             params_formula = f"{kh}×{kw}×{c // groups}×{out_c}"
-            macs_per_pixel = weights
         if bias:
             params_formula += f" + {out_c}"
         params_formula += f" = {fmt_int(weights + bias)}"
         pixels = geo.out_h * geo.out_w
-        details = {"padding": geo.padding, "groups": groups}
         return Outcome(
             shape=(out_c, geo.out_h, geo.out_w),
             trainable=weights + bias,
-            macs=macs_per_pixel * pixels,
+            macs=weights * pixels,
             extra_flops=out_c * pixels if bias else 0,
             formula=geo.formula,
             params_formula=params_formula,
             warnings=geo.warnings,
             window=geo.window,
-            details=details,
+            details=geo.details(),
         )
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
@@ -358,7 +369,7 @@ class _Pool(Kind):
         stride = p["stride"] or kernel
         dilation = p.get("dilation", (1, 1))
         padding = p["padding"]
-        if isinstance(padding, tuple) and padding[0] == padding[1] and padding[2] == padding[3]:
+        if isinstance(padding, tuple) and _symmetric(padding) is not None:
             limit = (kernel[0] // 2, kernel[1] // 2)  # PyTorch's rule, on the undilated kernel
             if max(padding[:2]) > limit[0] or max(padding[2:]) > limit[1]:
                 raise LayerError(
@@ -374,7 +385,7 @@ class _Pool(Kind):
             formula=geo.formula,
             warnings=geo.warnings,
             window=geo.window,
-            details={"padding": geo.padding, "stride": stride},
+            details=geo.details(),
         )
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
@@ -459,7 +470,7 @@ class Subsample(Kind):
             params_formula=f"{c}×(1 coefficient + 1 bias) = {fmt_int(2 * c)}",
             warnings=geo.warnings,
             window=geo.window,
-            details={"stride": stride},
+            details=geo.details(),
         )
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
