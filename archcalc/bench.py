@@ -9,9 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .codegen import generate
-from .crosscheck import Device, TorchDType, build_model, import_torch, resolve_device, torch_errors
-from .engine import FlopMode, analyse
+from .crosscheck import Device, TorchDType, build, torch_errors
 from .spec import NetworkSpec
 
 # Backward costs about twice the forward pass (gradients with respect to inputs and to weights).
@@ -67,14 +65,9 @@ def bench(
     backward: bool = False,
     dtype: TorchDType | str = TorchDType.FLOAT32,
 ) -> BenchReport:
-    torch = import_torch()
-    analysis = analyse(spec, flops=FlopMode.MATMUL)
-    where = resolve_device(torch, device)
-    torch_dtype = getattr(torch, TorchDType(dtype).value)
-    model, _ = build_model(generate(analysis))
-    model = model.to(device=where, dtype=torch_dtype)
-    images = torch.randn(batch, *analysis.input_shape, device=where, dtype=torch_dtype)
-    forward_flops = analysis.totals.flops * batch
+    built = build(spec, device, dtype, batch)
+    torch, model, images, where = built.torch, built.model, built.inputs, built.device
+    forward_flops = built.analysis.totals.flops * batch
 
     def forward() -> None:
         with torch.no_grad():
@@ -87,7 +80,7 @@ def bench(
         model.zero_grad(set_to_none=True)
 
     model.eval()
-    with torch_errors(spec.name, where, TorchDType(dtype).value):
+    with torch_errors(spec.name, where, built.dtype):
         timings = [Timing("forward", *_time_steps(torch, forward, where, steps, warmup), forward_flops)]
         if backward:
             model.train()
@@ -95,9 +88,7 @@ def bench(
             timings.append(
                 Timing("forward+backward", *_time_steps(torch, forward_backward, where, steps, warmup), total)
             )
-    return BenchReport(
-        spec.name, where, TorchDType(dtype).value, batch, steps, warmup, torch.__version__.split("+")[0], timings
-    )
+    return BenchReport(spec.name, where, built.dtype, batch, steps, warmup, torch.__version__.split("+")[0], timings)
 
 
 def format_bench(report: BenchReport) -> str:

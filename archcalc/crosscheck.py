@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .codegen import GeneratedModule, generate
-from .engine import FlopMode, analyse
+from .engine import Analysis, FlopMode, analyse
 from .errors import ArchcalcError, TorchMissingError
 from .layers import fmt_shape
 from .spec import NetworkSpec
@@ -80,6 +80,33 @@ def build_model(generated: GeneratedModule) -> tuple[Any, dict[str, str]]:
     return getattr(module, generated.class_name)(), module.LAYER_NAMES
 
 
+@dataclass
+class Built:
+    """A spec analysed, generated and built in PyTorch on a device, with a random input batch."""
+
+    torch: Any
+    analysis: Analysis
+    generated: GeneratedModule
+    model: Any
+    attributes: dict[str, str]  # spec layer name → module attribute
+    device: str
+    dtype: str
+    inputs: Any
+
+
+def build(spec: NetworkSpec, device: Device | str, dtype: TorchDType | str, batch: int) -> Built:
+    """The shared first half of `check` and `bench`."""
+    torch = import_torch()
+    analysis = analyse(spec, flops=FlopMode.MATMUL)
+    generated = generate(analysis)
+    where = resolve_device(torch, device)
+    torch_dtype = getattr(torch, TorchDType(dtype).value)
+    model, attributes = build_model(generated)
+    model = model.to(device=where, dtype=torch_dtype)
+    inputs = torch.randn(batch, *analysis.input_shape, device=where, dtype=torch_dtype)
+    return Built(torch, analysis, generated, model, attributes, where, TorchDType(dtype).value, inputs)
+
+
 def torch_param_counts(module: Any) -> tuple[int, int]:
     """(trainable, non-trainable); non-trainable are frozen parameters and state buffers such as
     batch-norm running statistics (``num_batches_tracked`` is a counter, not a parameter)."""
@@ -141,16 +168,12 @@ def check(
     spec: NetworkSpec, device: Device | str = Device.AUTO, batch: int = 2, dtype: TorchDType | str = TorchDType.FLOAT32
 ) -> CheckReport:
     """Run `spec` in PyTorch and compare every layer with the engine."""
-    torch = import_torch()
+    import_torch()  # before the clock: the first import of torch takes seconds
+    started = time.perf_counter()
+    built = build(spec, device, dtype, batch)
+    torch, analysis, model = built.torch, built.analysis, built.model.eval()
     from torch.utils.flop_counter import FlopCounterMode
 
-    analysis = analyse(spec, flops=FlopMode.MATMUL)
-    generated = generate(analysis)
-    where = resolve_device(torch, device)
-    torch_dtype = getattr(torch, TorchDType(dtype).value)
-    started = time.perf_counter()
-    model, attributes = build_model(generated)
-    model = model.to(device=where, dtype=torch_dtype).eval()
     shapes: dict[str, tuple[int, ...]] = {}
 
     def recorder(name: str) -> Any:
@@ -159,22 +182,21 @@ def check(
 
         return hook
 
-    for name, attr in attributes.items():
+    for name, attr in built.attributes.items():
         getattr(model, attr).register_forward_hook(recorder(name))
-    batch_input = torch.randn(batch, *analysis.input_shape, device=where, dtype=torch_dtype)
     with (
-        torch_errors(spec.name, where, TorchDType(dtype).value),
+        torch_errors(spec.name, built.device, built.dtype),
         torch.no_grad(),
         FlopCounterMode(display=False) as counter,
     ):
-        model(batch_input)
+        model(built.inputs)
     flop_counts = counter.get_flop_counts()
 
-    report = CheckReport(spec.name, where, TorchDType(dtype).value, batch, torch.__version__.split("+")[0])
+    report = CheckReport(spec.name, built.device, built.dtype, batch, torch.__version__.split("+")[0])
     for layer in analysis.layers:
-        module = getattr(model, attributes[layer.name])
-        trainable, non_trainable = torch_param_counts(module)
-        measured = sum(flop_counts.get(f"{generated.class_name}.{attributes[layer.name]}", {}).values())
+        attribute = built.attributes[layer.name]
+        trainable, non_trainable = torch_param_counts(getattr(model, attribute))
+        measured = sum(flop_counts.get(f"{built.generated.class_name}.{attribute}", {}).values())
         report.layers.append(
             LayerCheck(
                 layer.name,
