@@ -173,6 +173,9 @@ def load_yaml(data: bytes | str, path: str = "<spec>") -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or str(exc)
+        if "nesting depth" in problem:  # PyYAML ≥ 6.0.3 stops deep nesting in its scanner, before our cap
+            message = f"the document is nested too deeply (more than {MAX_DEPTH} levels)"
+            raise SpecError(message, path=path, line=mark.line + 1 if mark else None) from None
         if exc.context:
             problem = f"{problem} ({exc.context})"
         raise SpecError(f"YAML syntax error: {problem}", path=path, line=mark.line + 1 if mark else None) from None
