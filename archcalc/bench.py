@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .crosscheck import Device, TorchDType, build, torch_errors
 from .spec import NetworkSpec
+from .torchrun import Device, TorchDType, build, torch_errors
 
 # Backward costs about twice the forward pass (gradients with respect to inputs and to weights).
 BACKWARD_FLOP_FACTOR = 2

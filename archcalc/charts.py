@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 
 from .engine import Analysis
+from .palette import PALETTE, Role
 
 FORMATS = ("png", "svg", "pdf")
 
@@ -20,16 +21,16 @@ def render_chart(analysis: Analysis, fmt: str = "png") -> bytes:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    layers = [layer for layer in analysis.layers if layer.params or layer.macs or layer.kind not in ("relu", "dropout")]
+    layers = [layer for layer in analysis.layers if layer.params or layer.macs or layer.definition.charted]
     names = [layer.name for layer in layers]
     positions = range(len(layers))
     series = [
-        ("Parameters", [layer.params for layer in layers], "#6ea864", False),
-        ("MACs (log scale)", [layer.macs for layer in layers], "#8fb4e3", True),
+        ("Parameters", [layer.params for layer in layers], PALETTE[Role.DENSE], False),
+        ("MACs (log scale)", [layer.macs for layer in layers], PALETTE[Role.CONVOLUTION], True),
         (
             f"Activation memory ({analysis.dtype.value}, MB)",
             [layer.activation_bytes / 1e6 for layer in layers],
-            "#f3cd85",
+            PALETTE[Role.POOLING],
             False,
         ),
     ]

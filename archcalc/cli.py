@@ -6,14 +6,18 @@ This is the only place where exceptions become exit codes: 0 success, 1 a failed
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 import click
 
 from . import __version__
 from .engine import DType, FlopMode
-from .errors import ArchcalcError
+from .errors import ArchcalcError, CheckFailed, OptionError, TorchRunError
+from .graph import Direction
+from .palette import Role
 from .report import TableFormat
+from .torchrun import Device, TorchDType
 
 
 class _Failure(click.ClickException):
@@ -103,7 +107,7 @@ def table(spec: str, input_shape: str | None, fmt: str, output: str | None, dtyp
 def list_specs() -> None:
     """The bundled specs, one line each: name, input, parameters, description."""
     from .engine import analyse
-    from .layers import fmt_shape
+    from .format import fmt_shape
     from .spec import bundled_names, load
 
     rows = []
@@ -125,21 +129,47 @@ def schema(output: str | None) -> None:
     _emit(schema_text(), output)
 
 
+class Style(enum.StrEnum):
+    """What `render` draws."""
+
+    FIGURE = "3d"
+    GRAPH = "graph"
+
+
+class RenderFormat(enum.StrEnum):
+    SVG = "svg"
+    TIKZ = "tikz"
+    DOT = "dot"
+    PNG = "png"
+    PDF = "pdf"
+
+
+FIGURE_FORMATS = (RenderFormat.SVG, RenderFormat.TIKZ)
+_SUFFIX_FORMATS = {"gv": RenderFormat.DOT, "tex": RenderFormat.TIKZ, **{f.value: f for f in RenderFormat}}
+
+
+def _render_format(fmt: str | None, output: str | None) -> RenderFormat:
+    """--format, else the -o extension, else SVG."""
+    if fmt is not None:
+        return RenderFormat(fmt.lower())
+    from pathlib import Path
+
+    suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+    return _SUFFIX_FORMATS.get(suffix, RenderFormat.SVG)
+
+
 def _scale_option(name: str, help_text: str) -> Any:
-    return click.option(
-        name, type=click.Choice(["sqrt", "log", "linear"]), default="sqrt", show_default=True, help=help_text
-    )
+    from .figure3d.options import Scale
 
-
-_COLOR_KEYS = {"input": "INPUT", "conv": "CONV", "pool": "POOL", "dense": "DENSE", "output": "OUTPUT"}
+    return click.option(name, type=_choice(Scale), default=Scale.SQRT.value, show_default=True, help=help_text)
 
 
 @main.command()
 @click.argument("spec")
 @click.option(
     "--style",
-    type=click.Choice(["3d", "graph"]),
-    default="3d",
+    type=_choice(Style),
+    default=Style.FIGURE.value,
     show_default=True,
     help="3d: the AlexNet-paper figure; graph: a graphviz graph of the layers.",
 )
@@ -147,7 +177,7 @@ _COLOR_KEYS = {"input": "INPUT", "conv": "CONV", "pool": "POOL", "dense": "DENSE
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["svg", "tikz", "dot", "png", "pdf"]),
+    type=_choice(RenderFormat),
     help="Output format (default: from the -o extension, else svg). 3d: svg or tikz; graph: svg, png, pdf or dot "
     "(dot needs no graphviz).",
 )
@@ -166,12 +196,12 @@ _COLOR_KEYS = {"input": "INPUT", "conv": "CONV", "pool": "POOL", "dense": "DENSE
     "--color",
     "colors",
     multiple=True,
-    metavar="KIND=#RRGGBB",
-    help="3d: colour of a kind: input, conv, pool, dense or output (repeatable).",
+    metavar="ROLE=#RRGGBB",
+    help="Colour of a role: " + ", ".join(Role) + " (repeatable).",
 )
 @click.option(
     "--direction",
-    type=click.Choice(["lr", "rl", "tb", "bt"]),
+    type=_choice(Direction),
     help="Flow of the drawing: left-right, right-left, top-bottom, bottom-top. "
     "3d: lr (default) or rl; graph: any (default tb).",
 )
@@ -179,57 +209,30 @@ def render(
     spec: str, style: str, fmt: str | None, output: str | None, input_shape: str | None, legend: bool,
     labels: str, spatial_scale: str, channel_scale: str, colors: tuple[str, ...], direction: str | None,
 ) -> None:  # fmt: skip
-    """Draw SPEC: the 3D figure (SVG) or the layer graph (SVG, PNG, PDF or DOT text)."""
-    import re
-    from pathlib import Path
-
-    if fmt is None:
-        suffix = Path(output).suffix.lower().lstrip(".") if output else ""
-        aliases = {"gv": "dot", "tex": "tikz"}
-        fmt = aliases.get(suffix, suffix) if suffix in ("svg", "dot", "png", "pdf", "gv", "tex", "tikz") else "svg"
+    """Draw SPEC: the 3D figure (SVG or TikZ) or the layer graph (SVG, PNG, PDF or DOT text)."""
+    chosen = _render_format(fmt, output)
     analysis = _analysis(spec, input_shape)
-    if style == "3d":
-        from .figure3d import PALETTE, Options, Role, Scale, build_figure, render_svg, render_tikz
+    if Style(style) is Style.FIGURE:
+        from .figure3d import FlowDirection, build_figure, figure_options, render_svg, render_tikz
 
-        if fmt not in ("svg", "tikz"):
-            raise click.BadParameter(f"the 3d figure is written as svg or tikz, not {fmt}", param_hint="--format")
-        if direction not in (None, "lr", "rl"):
-            raise click.BadParameter(
-                "the 3d figure runs lr or rl; tb and bt are for --style graph", param_hint="--direction"
-            )
-        palette = dict(PALETTE)
-        for item in colors:
-            key, _, value = item.partition("=")
-            if key not in _COLOR_KEYS or not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
-                raise click.BadParameter(
-                    f"{item!r}: expected KIND=#RRGGBB with KIND one of {', '.join(_COLOR_KEYS)}", param_hint="--color"
-                )
-            palette[Role[_COLOR_KEYS[key]]] = value.lower()
-        chosen = frozenset(label.strip() for label in labels.split(",") if label.strip())
-        unknown = chosen - {"names", "ops", "dims", "streams"}
-        if unknown:
-            raise click.BadParameter(
-                f"unknown label set {sorted(unknown)}; allowed: names, ops, dims, streams", param_hint="--labels"
-            )
-        options = Options(
-            Scale(spatial_scale), Scale(channel_scale), legend=legend, labels=chosen, colors=palette,
-            right_to_left=direction == "rl",
-        )  # fmt: skip
+        if chosen not in FIGURE_FORMATS:
+            raise OptionError(f"the 3d figure is written as svg or tikz, not {chosen}", option="--format")
+        if direction is not None and direction not in list(FlowDirection):
+            raise OptionError("the 3d figure runs lr or rl; tb and bt are for --style graph", option="--direction")
+        options = figure_options(spatial_scale, channel_scale, legend, labels, colors, direction or FlowDirection.LR)
         figure = build_figure(analysis, options)
-        _emit(render_svg(figure) if fmt == "svg" else render_tikz(figure), output)
+        _emit(render_svg(figure) if chosen is RenderFormat.SVG else render_tikz(figure), output)
         return
     from .graph import render_graph, to_dot
 
-    if fmt == "tikz":
-        raise click.BadParameter(
-            "tikz is for the 3d figure; the graph writes svg, png, pdf or dot", param_hint="--format"
-        )
-    if fmt == "dot":
-        _emit(to_dot(analysis, direction or "tb"), output)
+    if chosen is RenderFormat.TIKZ:
+        raise OptionError("tikz is for the 3d figure; the graph writes svg, png, pdf or dot", option="--format")
+    if chosen is RenderFormat.DOT:
+        _emit(to_dot(analysis, direction or Direction.TB), output)
         return
-    if output is None and fmt != "svg":
-        raise click.BadParameter(f"--format {fmt} is binary: give -o FILE", param_hint="--output")
-    _emit(render_graph(analysis, fmt, direction or "tb"), output)
+    if output is None and chosen is not RenderFormat.SVG:
+        raise OptionError(f"--format {chosen} is binary: give -o FILE", option="--output")
+    _emit(render_graph(analysis, chosen.value, direction or Direction.TB), output)
 
 
 @main.command()
@@ -245,23 +248,24 @@ def chart(spec: str, output: str, input_shape: str | None, dtype: str) -> None:
 
     fmt = Path(output).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise click.BadParameter(f"{output!r}: the extension must be one of {', '.join(FORMATS)}", param_hint="-o")
+        raise OptionError(f"{output!r}: the extension must be one of {', '.join(FORMATS)}", option="--output")
     _emit(render_chart(_analysis(spec, input_shape, dtype=dtype), fmt), output)
 
 
 _device_option = click.option(
     "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
-    default="auto",
+    type=_choice(Device),
+    default=Device.AUTO.value,
     show_default=True,
     help="auto takes CUDA when PyTorch sees a GPU.",
 )
 _dtype_option = click.option(
     "--dtype",
     "torch_dtype",
-    type=click.Choice(["float32", "float16", "bfloat16"]),
-    default="float32",
+    type=_choice(TorchDType),
+    default=TorchDType.FLOAT32.value,
     show_default=True,
+    help="Element type of the weights and the input in PyTorch.",
 )
 
 
@@ -284,8 +288,8 @@ def codegen(spec: str, input_shape: str | None, output: str | None) -> None:
 @_dtype_option
 def check(spec: str | None, check_all: bool, device: str, batch: int, torch_dtype: str) -> None:
     """Prove SPEC's numbers in PyTorch: shapes, parameters and FLOPs of every layer (exit 1 on a mismatch)."""
-    from .crosscheck import CheckFailed, TorchRunError, format_report
     from .crosscheck import check as run_check
+    from .crosscheck import format_report
     from .spec import bundled_names, load
 
     if check_all == (spec is not None):
@@ -323,7 +327,7 @@ def check(spec: str | None, check_all: bool, device: str, batch: int, torch_dtyp
 @main.command()
 @click.argument("spec")
 @_device_option
-@click.option("--batch", default=32, show_default=True, type=click.IntRange(1))
+@click.option("--batch", default=32, show_default=True, type=click.IntRange(1), help="Batch size of the timed input.")
 @click.option("--steps", default=100, show_default=True, type=click.IntRange(1), help="Timed steps.")
 @click.option("--warmup", default=10, show_default=True, type=click.IntRange(0), help="Burn-in steps, not timed.")
 @click.option("--backward", is_flag=True, help="Also time forward+backward (an l2 loss on the output).")

@@ -7,12 +7,16 @@ matplotlib, so it is cheap to start and cheap to call in a loop.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
-from .errors import LayerError
-from .layers import GLOBAL, KINDS, Shape, Window, prod
+from .errors import InvariantError, LayerError
+from .format import fmt_shape
+from .kinds import GLOBAL, KINDS, Kind, Outcome, Shape, Window
+from .kinds.base import Q
 from .spec import INPUT_NAME, NetworkSpec
 
 
@@ -45,31 +49,35 @@ class FlopMode(enum.StrEnum):
     ALL = "all"
 
 
+def json_number(value: Q) -> int | float:
+    """An exact number as JSON carries it: an int, or the nearest float for a fraction."""
+    return value if isinstance(value, int) else (value.numerator if value.denominator == 1 else float(value))
+
+
 @dataclass(frozen=True, slots=True)
 class ReceptiveField:
-    """Receptive field of one output position, per axis (h, w), in input pixels.
+    """Receptive field of one output position, per axis (h, w), in input pixels; exact numbers.
 
-    ``start`` is the centre of the first output position's field in input coordinates, with
-    input pixel i centred at i + 0.5 (so a negative start means the field reaches into padding).
+    ``jump`` is the distance between neighbouring outputs in input pixels (a fraction after
+    upsampling). ``start`` is the centre of the first output position's field in input
+    coordinates, with input pixel i centred at i + 0.5 (negative: the field reaches into padding).
     """
 
-    size: tuple[int, int]
-    jump: tuple[int, int]
-    start: tuple[float, float]
+    size: tuple[Q, Q]
+    jump: tuple[Q, Q]
+    start: tuple[Q, Q]
 
     def advance(self, window: Window) -> ReceptiveField:
-        size = tuple(self.size[a] + (window.kernel[a] - 1) * self.jump[a] for a in (0, 1))
-        start = tuple(
-            self.start[a] + ((window.kernel[a] - 1) / 2 - window.pad_before[a]) * self.jump[a] for a in (0, 1)
-        )
+        size = tuple(self.size[a] + (window.span[a] - 1) * self.jump[a] for a in (0, 1))
+        start = tuple(self.start[a] + window.offset[a] * self.jump[a] for a in (0, 1))
         jump = tuple(self.jump[a] * window.stride[a] for a in (0, 1))
         return ReceptiveField(size, jump, start)  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"size": list(self.size), "jump": list(self.jump), "start": list(self.start)}
+        return {key: [json_number(v) for v in getattr(self, key)] for key in ("size", "jump", "start")}
 
 
-_INPUT_RF = ReceptiveField((1, 1), (1, 1), (0.5, 0.5))
+_INPUT_RF = ReceptiveField((1, 1), (1, 1), (Fraction(1, 2), Fraction(1, 2)))
 
 
 @dataclass(slots=True)
@@ -94,6 +102,7 @@ class LayerResult:
     details: dict[str, Any]
     params_spec: Mapping[str, Any]  # the validated hyper-parameters (shared with the spec: do not modify)
     line: int | None
+    definition: Kind  # the kind's class instance: what views ask how to show this layer
 
     @property
     def params(self) -> int:
@@ -205,10 +214,14 @@ def analyse(
         try:
             outcome = kind.infer(layer.params, in_shapes)
         except LayerError as exc:
+            if exc.about_input:
+                exc.message += _produced_by(layer.inputs[0], by_name)
             raise exc.located(path=spec.path, line=layer.line, layer=layer.name, kind=layer.kind) from None
+        _check_contract(kind, layer.name, in_shapes, outcome)
         flop_count = 2 * outcome.macs + (outcome.extra_flops if count_all else 0)
-        activation_bytes = prod(outcome.shape) * itemsize
-        rf = _receptive_field([fields[name] for name in layer.inputs], outcome.window)
+        activation_bytes = math.prod(outcome.shape) * itemsize
+        window = None if kind.keeps_positions else outcome.window
+        rf = _receptive_field([fields[name] for name in layer.inputs], window)
         result = LayerResult(
             name=layer.name,
             kind=layer.kind,
@@ -228,6 +241,7 @@ def analyse(
             details=outcome.details,
             params_spec=layer.params,
             line=layer.line,
+            definition=kind,
         )
         shapes[layer.name] = outcome.shape
         fields[layer.name] = rf
@@ -248,14 +262,34 @@ def analyse(
         flops=flop_total,
         activation_bytes=activation_total,
         param_bytes=(trainable + non_trainable) * itemsize,
-        input_bytes=prod(spec.input_shape) * itemsize,
+        input_bytes=math.prod(spec.input_shape) * itemsize,
         warnings=warnings,
     )
     return Analysis(spec, spec.input_shape, dtype, flop_mode, results, totals, by_name)
 
 
+def _produced_by(source: str, by_name: dict[str, LayerResult]) -> str:
+    """' (flatten1: 16 × 4 × 4 = 256)': where a layer's input size came from."""
+    producer = by_name.get(source)
+    if producer is None:
+        return " (the network input)"
+    how = producer.formula or fmt_shape(producer.output_shape)
+    return f" ({producer.name}: {how})"
+
+
+def _check_contract(kind: Kind, name: str, inputs: list[Shape], outcome: Outcome) -> None:
+    """The engine holds every kind to what it declares; a breach is a bug in archcalc, said loudly."""
+    if kind.keeps_positions and len(inputs[0]) == 3 and outcome.shape[1:] != inputs[0][1:]:
+        raise InvariantError(
+            f"kind '{kind.name}' declares that it keeps positions, but layer '{name}' maps "
+            f"{fmt_shape(inputs[0])} to {fmt_shape(outcome.shape)}"
+        )
+    if not kind.keeps_positions and outcome.window is None:
+        raise InvariantError(f"kind '{kind.name}' neither keeps positions nor says how it moves them (layer '{name}')")
+
+
 def _receptive_field(inputs: list[ReceptiveField | None], window: Window | str | None) -> ReceptiveField | None:
-    if window is None and len(inputs) == 1:  # elementwise: the common case, kept cheap
+    if window is None and len(inputs) == 1:  # position-preserving: the common case, kept cheap
         return inputs[0]
     if window == GLOBAL or None in inputs:
         return None

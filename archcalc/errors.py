@@ -1,14 +1,19 @@
-"""The exceptions archcalc raises; the CLI maps them to exit codes (and nothing else does)."""
+"""Every exception archcalc raises on purpose, each with its exit code; the CLI maps them (and nothing else does).
+
+Exit codes: 1 a failed check, 2 bad input (a spec, an option, a file, a missing dependency or
+device), 70 an internal inconsistency (a bug in archcalc, never the user's input).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 
 class ArchcalcError(Exception):
-    """Base class: every error archcalc raises on purpose."""
+    """Base class; every subclass states its exit code."""
 
-    exit_code = 1
+    exit_code: ClassVar[int]
 
 
 class SpecError(ArchcalcError):
@@ -60,7 +65,38 @@ class SpecError(ArchcalcError):
 
 
 class LayerError(SpecError):
-    """Raised by a layer kind's rules; the engine adds which layer and where it is defined."""
+    """Raised by a layer kind's rules; the engine adds which layer and where it is defined.
+
+    ``about_input``: the problem is the size of what the layer reads (a declared ``in_features``
+    that does not match), so the engine also says which layer produced it and how.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, about_input: bool = False, **where: object) -> None:
+        super().__init__(message, **where)  # type: ignore[arg-type]
+        self.about_input = about_input
+
+
+class FieldValueError(SpecError):
+    """A value of the wrong type or range; the caller adds the field and layer."""
+
+    exit_code = 2
+
+
+class OptionError(ArchcalcError):
+    """A command-line or API option with a value archcalc cannot use."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(f"{option}: {message}" if option else message)
+
+
+class OutputError(ArchcalcError):
+    """An output file that cannot be written."""
+
+    exit_code = 2
 
 
 class TorchMissingError(ArchcalcError):
@@ -70,3 +106,39 @@ class TorchMissingError(ArchcalcError):
 
     def __init__(self) -> None:
         super().__init__("this command needs PyTorch: pip install 'archcalc[torch]'")
+
+
+class GraphvizMissingError(ArchcalcError):
+    """Rendering the graph to SVG/PNG/PDF without graphviz's ``dot`` program."""
+
+    exit_code = 2
+
+
+class DeviceError(ArchcalcError):
+    """A device that PyTorch cannot see here."""
+
+    exit_code = 2
+
+
+class TorchRunError(ArchcalcError):
+    """PyTorch could not run the network as asked (an op missing for a dtype on a device, memory)."""
+
+    exit_code = 2
+
+
+class CheckFailed(ArchcalcError):
+    """The engine and torch disagree somewhere."""
+
+    exit_code = 1
+
+
+class WarningsAsErrors(ArchcalcError):
+    """``--warnings error`` and the analysis has warnings."""
+
+    exit_code = 1
+
+
+class InvariantError(ArchcalcError):
+    """A layer kind broke a rule it declared (e.g. it keeps positions but changed H×W): a bug in archcalc."""
+
+    exit_code = 70

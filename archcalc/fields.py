@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from .errors import SpecError
+from .errors import FieldValueError
 
 Pair = tuple[int, int]
 
@@ -20,10 +20,6 @@ class PaddingMode(enum.StrEnum):
 
     SAME = "same"
     VALID = "valid"
-
-
-class FieldValueError(SpecError):
-    """A value of the wrong type or range; the caller adds the field and layer."""
 
 
 def _is_int(value: Any) -> bool:
@@ -133,6 +129,27 @@ class Padding(FieldType):
                 {"type": "array", "items": item, "minItems": 4, "maxItems": 4},
             ]
         }
+
+
+class GroupMode(enum.StrEnum):
+    """Named group counts: ``depthwise`` is one group per input channel (MobileNet's 3×3 layers)."""
+
+    DEPTHWISE = "depthwise"
+
+
+class Groups(FieldType):
+    """A positive integer, or ``depthwise`` (resolved to the input channels by the layer)."""
+
+    def coerce(self, value: Any) -> int | GroupMode:
+        if isinstance(value, str):
+            try:
+                return GroupMode(value.lower())
+            except ValueError:
+                raise FieldValueError(f"must be a positive integer or 'depthwise', got {value!r}") from None
+        return Integer().coerce(value)
+
+    def schema(self) -> dict[str, Any]:
+        return {"oneOf": [Integer().schema(), {"type": "string", "enum": [m.value for m in GroupMode]}]}
 
 
 class Number(FieldType):

@@ -6,11 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import ArchcalcError
-
-
-class OutputError(ArchcalcError):
-    exit_code = 2
+from .errors import OutputError
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:

@@ -10,21 +10,10 @@ import enum
 from typing import Any
 
 from .engine import Analysis, LayerResult
-from .errors import ArchcalcError
-from .layers import fmt_padding, fmt_pair, fmt_shape
+from .errors import GraphvizMissingError
+from .format import fmt_shape
+from .palette import NEUTRAL, PALETTE, Role
 from .spec import INPUT_NAME
-
-KIND_COLORS = {
-    "conv": "#8fb4e3",
-    "maxpool": "#f3cd85",
-    "avgpool": "#f3cd85",
-    "adaptive_avgpool": "#f3cd85",
-    "subsample": "#f3cd85",
-    "linear": "#6ea864",
-    "rbf": "#b8524c",
-    "concat": "#d9d2e9",
-    "add": "#d9d2e9",
-}
 
 
 class Direction(enum.StrEnum):
@@ -34,38 +23,15 @@ class Direction(enum.StrEnum):
     BT = "bt"
 
 
-class GraphvizMissingError(ArchcalcError):
-    exit_code = 2
-
-
 def dot_string(text: str) -> str:
     """A DOT quoted string that shows `text` literally: no escape sequence survives, no quote ends it."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + escaped.replace("\r", "").replace("\n", "\\n") + '"'
 
 
-def _details(layer: LayerResult) -> str:
-    p = layer.params_spec
-    if "kernel" in layer.details:  # a sliding-window layer
-        kernel, stride, pad = layer.details["kernel"], layer.details["stride"], layer.details["padding"]
-        parts = [f"{kernel[0]}×{kernel[1]}"]
-        if stride != (1, 1):
-            parts.append(f"stride {fmt_pair(stride)}")
-        if any(pad):
-            parts.append(("same, " if p.get("padding") == "same" else "") + "pad " + fmt_padding(pad))
-        if p.get("groups", 1) > 1:
-            parts.append(f"groups {p['groups']}")
-        if p.get("connections") is not None:
-            parts.append("connection table")
-        return ", ".join(parts)
-    if layer.kind in ("linear", "rbf"):
-        return f"{p['out_features']:,} units"
-    return ""
-
-
 def _node_label(layer: LayerResult) -> str:
     lines = [f"{layer.name} ({layer.kind})"]
-    details = _details(layer)
+    details = layer.definition.graph_details(layer)
     if details:
         lines.append(details)
     lines.append(fmt_shape(layer.output_shape))
@@ -99,7 +65,7 @@ def to_dot(analysis: Analysis, direction: Direction | str = Direction.TB) -> str
     lines = [
         "digraph archcalc {",
         f"  graph [rankdir={Direction(direction).name}, fontname=Helvetica, label={dot_string(analysis.name)}, labelloc=t];",
-        '  node [shape=box, style="rounded,filled", fillcolor="#f4f4f4", fontname=Helvetica, fontsize=11];',
+        f'  node [shape=box, style="rounded,filled", fillcolor="{NEUTRAL}", fontname=Helvetica, fontsize=11];',
         '  edge [color="#555555", arrowsize=0.7];',
     ]
     in_cluster: set[str] = set()
@@ -112,13 +78,13 @@ def to_dot(analysis: Analysis, direction: Direction | str = Direction.TB) -> str
         lines += [f"    {ids[node]};" for node in chain]
         lines.append("  }")
     input_label = f"input\n{fmt_shape(analysis.input_shape)}"
-    lines.append(f'  {ids[INPUT_NAME]} [label={dot_string(input_label)}, fillcolor="#eeeeee"];')
+    lines.append(f'  {ids[INPUT_NAME]} [label={dot_string(input_label)}, fillcolor="{PALETTE[Role.INPUT]}"];')
     for layer in analysis.layers:
         attributes = [f"label={dot_string(_node_label(layer))}"]
-        color = KIND_COLORS.get(layer.kind)
-        if color:
-            attributes.append(f'fillcolor="{color}"')
-        if layer.params_spec.get("groups", 1) > 1:
+        role = layer.definition.role
+        if role is not None:
+            attributes.append(f'fillcolor="{PALETTE[role]}"')
+        if layer.definition.groups(layer) > 1:
             attributes.append("peripheries=2")
         lines.append(f"  {ids[layer.name]} [{', '.join(attributes)}];")
     for source, target in graph.edges:

@@ -101,6 +101,13 @@ class Call:
         self.args: list[str | Call | _Keyword] = [node(a) for a in args]
         self.args += [_Keyword(k, node(v)) for k, v in kwargs.items()]
 
+    @classmethod
+    def expression(cls, func: str, *sources: str) -> Call:
+        """A call whose arguments are Python expressions already (variable names), not values."""
+        call = cls(func)
+        call.args = list(sources)
+        return call
+
     def flat(self) -> str:
         return f"{self.func}{self.open}" + ", ".join(_flat(a) for a in self.args) + self.close
 

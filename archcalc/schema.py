@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .layers import KINDS
+from .kinds import KINDS
 from .spec import INPUT_FIELDS, MAX_NAME_LENGTH
 
 SCHEMA_ID = "https://archcalc.dev/schema/spec-v1.json"

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import SpecError
 from .fields import FieldValueError
-from .layers import KINDS, Shape
+from .kinds import KINDS, Shape
 from .resources import resource_dir
 from .yamlload import YList, YMap, line_of, load_yaml
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import archcalc
 from archcalc.cli import main
 from archcalc.codegen import generate
-from archcalc.layers import TORCH_HELPERS
+from archcalc.kinds import TORCH_HELPERS
 
 from .conftest import EVERY_KIND
 

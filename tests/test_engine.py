@@ -6,7 +6,7 @@ import pytest
 
 import archcalc
 from archcalc.fields import PaddingMode
-from archcalc.layers import same_padding, slide
+from archcalc.kinds import same_padding, slide
 
 
 def one_layer(layer: str, input_shape: str = "{channels: 3, height: 17, width: 11}") -> archcalc.LayerResult:
@@ -45,7 +45,23 @@ def test_inexact_division_warns_with_the_dropped_rows():
     assert layer.formula == "⌊(224 − 11 + 2×0)/4⌋ + 1 = 54"
     assert layer.warnings == [
         "height and width: (224 − 11 + 0)/4 = 53.25 is not exact; "
-        "the last 1 row/column of the padded input is never covered by the kernel"
+        "the last 1 row/column of the input is never covered by the kernel"
+    ]
+
+
+def test_a_stride_that_leaves_only_padding_uncovered_is_not_a_warning():
+    # ResNet's 3×3 stride-2 convolution with padding 1 on 224: (224 − 3 + 2)/2 = 111.5, but the row
+    # left over is the bottom padding, so no input pixel is lost.
+    layer = one_layer(
+        "{kind: conv, out_channels: 64, kernel: 3, stride: 2, padding: 1}", "{channels: 3, height: 224, width: 224}"
+    )
+    assert layer.output_shape == (64, 112, 112) and layer.warnings == []
+    # padding 1 on top and 2 at the bottom of 17 rows, 4×4 stride 3: (17 − 4 + 3)/3 = 5.33, one padding
+    # row and one input row are left over; on the width (no padding, 11 − 4 = 7) 1 input column
+    layer = one_layer("{kind: conv, out_channels: 1, kernel: 4, stride: 3, padding: [1, 1, 0, 0]}")
+    assert layer.output_shape == (1, 6, 3)
+    assert layer.warnings == [
+        "width: (11 − 4 + 0)/3 = 2.33 is not exact; the last 1 column of the input is never covered by the kernel"
     ]
 
 
@@ -55,9 +71,7 @@ def test_rectangular_kernel_stride_and_padding():
     assert layer.output_shape == (4, 9, 10)
     assert layer.params == 4 * 3 * 3 * 5 + 4
     assert layer.formula == "H: ⌊(17 − 3 + 1 + 2)/2⌋ + 1 = 9; W: (11 − 5 + 0 + 3)/1 + 1 = 10"
-    assert layer.warnings == [
-        "height: (17 − 3 + 3)/2 = 8.5 is not exact; the last 1 row of the padded input is never covered by the kernel"
-    ]
+    assert layer.warnings == []  # the row the last window misses is the second row of bottom padding
 
 
 def test_dilation_and_groups():

@@ -216,7 +216,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import archcalc  # noqa: E402
-from archcalc.layers import KINDS  # noqa: E402
+from archcalc.kinds import KINDS  # noqa: E402
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-3, 40), st.floats(allow_nan=True), st.text(max_size=5),

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import archcalc
-from archcalc.layers import same_padding
+from archcalc.kinds import same_padding
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch

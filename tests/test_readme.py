@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 import archcalc
 from archcalc.cli import main
-from archcalc.layers import KINDS
+from archcalc.kinds import KINDS
 
 from .conftest import ROOT
 

@@ -117,13 +117,15 @@ def test_render_options_and_errors(tmp_path: Path):
     result = CliRunner().invoke(
         main,
         ["render", "lenet5", "-o", str(target), "--no-legend", "--labels", "names,dims", "--spatial-scale", "log",
-         "--color", "conv=#123456"],
+         "--color", "convolution=#123456"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     svg = target.read_text()
     assert "#123456" in svg and "convolution" not in texts(svg) and "5×5" not in texts(svg)
-    result = CliRunner().invoke(main, ["render", "lenet5", "--color", "conv=red"])
-    assert result.exit_code == 2 and "KIND=#RRGGBB" in result.stderr
+    result = CliRunner().invoke(main, ["render", "lenet5", "--color", "convolution=red"])
+    assert result.exit_code == 2 and "ROLE=#RRGGBB with ROLE one of input, convolution, pooling" in result.stderr
+    result = CliRunner().invoke(main, ["render", "lenet5", "--labels", "names,sizes"])
+    assert result.exit_code == 2 and "--labels: unknown label set ['sizes']; allowed: names, ops" in result.stderr
     result = CliRunner().invoke(main, ["render", "lenet5", "-o", str(tmp_path / "x.png")])
     assert result.exit_code == 2 and "written as svg" in result.stderr
 

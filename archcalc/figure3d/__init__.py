@@ -1,0 +1,45 @@
+"""The 3D-ish architecture figure in the style of the AlexNet paper, computed (never hand-placed).
+
+Geometry first: ``build_figure`` turns an Analysis into a Figure of plain primitives (polygons,
+segments, labels) with known bounding boxes, so tests can check collisions from the geometry;
+``render_svg`` then writes them through a jinja2 template (autoescaped), ``render_tikz`` as TikZ.
+Output is deterministic: no randomness, no timestamps, fixed number formatting.
+
+Projection: oblique. x runs along the network (channel thickness), y is height (H), z is depth (W),
+drawn receding up and to the right. Each feature map is a cuboid; fully connected layers are thin
+tall bars. One monotone mapping sizes every spatial extent and one every channel (or unit) count.
+
+The parts: ``columns`` (which layers are blocks, read from their kinds), ``layout`` (placing
+them), ``draw`` (cuboids, kernels, arrows), ``legend``, ``export`` (SVG, TikZ).
+"""
+
+from __future__ import annotations
+
+from ..palette import PALETTE, Role
+from .columns import Column, columns_of
+from .export import latex_text, render_svg, render_tikz
+from .layout import build_figure
+from .options import FlowDirection, LabelSet, Mapping, Options, Scale, figure_options
+from .primitives import Box, Figure, Label, Polygon, Segment
+
+__all__ = [
+    "PALETTE",
+    "Box",
+    "Column",
+    "Figure",
+    "FlowDirection",
+    "Label",
+    "LabelSet",
+    "Mapping",
+    "Options",
+    "Polygon",
+    "Role",
+    "Scale",
+    "Segment",
+    "build_figure",
+    "columns_of",
+    "figure_options",
+    "latex_text",
+    "render_svg",
+    "render_tikz",
+]

@@ -1,0 +1,67 @@
+"""Text formatting shared by every view: counts, sizes, shapes, paddings, exact fractions.
+
+Pure functions on exact numbers; no view depends on another view or on the layer kinds for these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+
+def fmt_int(value: int) -> str:
+    return f"{value:,}"
+
+
+def fmt_number(value: int | Fraction) -> str:
+    """An exact number: ``7``, ``2.5`` or ``1/3`` (a fraction only when no short decimal is exact)."""
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return str(value.numerator)
+        scaled, rest = divmod(value.numerator * 10_000, value.denominator)
+        if rest:
+            return str(value)
+        whole, digits = divmod(abs(scaled), 10_000)
+        return f"{'-' if scaled < 0 else ''}{whole}.{digits:04d}".rstrip("0")
+    return str(value)
+
+
+def fmt_pair(pair: Sequence[int | Fraction]) -> str:
+    """(3, 3) → '3'; (3, 2) → '3×2': a size or stride per axis, written once when both agree."""
+    return fmt_number(pair[0]) if pair[0] == pair[1] else f"{fmt_number(pair[0])}×{fmt_number(pair[1])}"
+
+
+def fmt_padding(padding: Sequence[int]) -> str:
+    """(top, bottom, left, right) → '2', '1×2' (per axis) or 'top 3, bottom 4, left 3, right 4'."""
+    top, bottom, left, right = padding
+    if top == bottom and left == right:
+        return fmt_pair((top, left))
+    return f"top {top}, bottom {bottom}, left {left}, right {right}"
+
+
+def fmt_shape(shape: Sequence[int]) -> str:
+    return "×".join(str(v) for v in shape)
+
+
+def fmt_shapes(shapes: Sequence[Sequence[int]]) -> str:
+    return " + ".join(fmt_shape(s) for s in shapes)
+
+
+def bracketed(shape: Sequence[int]) -> str:
+    """[96, 55, 55]: a shape as error messages quote it."""
+    return "[" + ", ".join(str(v) for v in shape) + "]"
+
+
+def human(value: float, unit: str = "") -> str:
+    """1_448_813_632 → '1.45 G' (decimal prefixes, as MACs/FLOPs are usually quoted)."""
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.2f} {prefix}{unit}"
+    return f"{value:g} {unit}".rstrip()
+
+
+def megabytes(n_bytes: int) -> str:
+    """Decimal megabytes as torchinfo prints them; kilobytes below 0.1 MB so small nets do not read 0.00."""
+    if n_bytes < 100_000:
+        return f"{n_bytes / 1e3:,.2f} kB"
+    return f"{n_bytes / 1e6:,.2f} MB"

@@ -1,0 +1,172 @@
+"""Sliding-window arithmetic shared by convolutions and pooling, and how such layers are shown.
+
+``slide`` resolves a window's geometry on an input (output size, the padding actually applied,
+the textbook arithmetic, warnings); ``SlidingKind`` gives every sliding-window kind the same
+caption, graph details and derivation rows, read from the geometry it resolved.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+from ..errors import LayerError
+from ..fields import PaddingMode
+from ..format import fmt_number, fmt_padding, fmt_pair
+from .base import Kind, Params, Window
+
+if TYPE_CHECKING:
+    from ..engine import LayerResult
+
+_AXIS_WORDS = (("height", "row", "rows"), ("width", "column", "columns"))
+
+
+def same_padding(n: int, k_eff: int, s: int) -> tuple[int, int]:
+    """TensorFlow's SAME rule: output ceil(n/s); the odd pixel of padding goes after."""
+    out = -(-n // s)
+    total = max((out - 1) * s + k_eff - n, 0)
+    return total // 2, total - total // 2
+
+
+def _ratio(span: int, s: int) -> str:
+    """53.25 exactly, or 2.33 rounded: the quotient a learner would write down."""
+    from fractions import Fraction
+
+    text = fmt_number(Fraction(span, s))
+    return text if "/" not in text else f"{span // s}.{(span % s) * 100 // s:02d}"
+
+
+def _axis(
+    axis: int, n: int, k: int, s: int, pb: int, pa: int, d: int, ceil_mode: bool, native: bool, warnings: list[str]
+) -> tuple[int, str]:
+    """Output size of one spatial axis and its textbook arithmetic, e.g. ``(227 − 11 + 2×0)/4 + 1 = 55``."""
+    k_eff = d * (k - 1) + 1
+    padded = n + pb + pa
+    word, one, many = _AXIS_WORDS[axis]
+    span = padded - k_eff
+    q, r = divmod(span, s)
+    out = q + 1
+    dropped_last = False
+    if ceil_mode and r:
+        out = q + 2
+        # PyTorch drops a last window that would start inside the right/bottom padding. Asymmetric
+        # padding is applied as a separate pad layer, so PyTorch then sees it all as input.
+        if (out - 1) * s >= (n + pb if native else n + pb + pa):
+            out -= 1
+            dropped_last = True
+    if out < 1:
+        what = f"kernel {k}" + (f" (dilated to {k_eff})" if d > 1 else "")
+        pad_text = f" ({n} + {pb + pa} padding)" if pb + pa else ""
+        raise LayerError(f"{what} is larger than the padded input {word} {padded}{pad_text}", field="kernel")
+    pad_text = f"2×{pb}" if pb == pa else f"{pb} + {pa}"
+    body = f"({n} − {k_eff} + {pad_text})/{s}"
+    if r and not dropped_last:
+        body = f"⌈{body}⌉" if ceil_mode else f"⌊{body}⌋"
+    elif dropped_last:
+        body = f"⌈{body}⌉"
+    formula = (
+        f"{body} + 1 − 1 = {out} (a last window would start in the padding)" if dropped_last else f"{body} + 1 = {out}"
+    )
+    if d > 1:
+        formula += f" (dilated kernel {d}×({k}−1)+1 = {k_eff})"
+    uncovered = r - pa  # rows of real input after the last window; those of padding lose nothing
+    if r and not ceil_mode and uncovered > 0:
+        noun, verb = (one, "is") if uncovered == 1 else (many, "are")
+        warnings.append(
+            f"{word}: ({n} − {k_eff} + {pb + pa})/{s} = {_ratio(span, s)} is not exact; "
+            f"the last {uncovered} {noun} of the input {verb} never covered by the kernel"
+        )
+    elif r and ceil_mode and not dropped_last:
+        warnings.append(
+            f"{word}: ({n} − {k_eff} + {pb + pa})/{s} = {_ratio(span, s)}; ceil_mode adds a partial last window"
+        )
+    return out, formula
+
+
+class Sliding(NamedTuple):
+    """Resolved window geometry of a conv or pool layer on a given input."""
+
+    out_h: int
+    out_w: int
+    padding: tuple[int, int, int, int]  # top, bottom, left, right
+    formula: str
+    warnings: list[str]
+    window: Window
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+
+    def details(self) -> dict[str, Any]:
+        """What views and code generation read back: the resolved kernel, stride and padding."""
+        return {"kernel": self.kernel, "stride": self.stride, "padding": self.padding}
+
+
+def slide(
+    h: int,
+    w: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: PaddingMode | tuple[int, int, int, int],
+    dilation: tuple[int, int] = (1, 1),
+    ceil_mode: bool = False,
+) -> Sliding:
+    k_eff = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
+    if padding is PaddingMode.SAME:
+        top, bottom = same_padding(h, k_eff[0], stride[0])
+        left, right = same_padding(w, k_eff[1], stride[1])
+    elif padding is PaddingMode.VALID:
+        top = bottom = left = right = 0
+    else:
+        top, bottom, left, right = padding
+    warnings: list[str] = []
+    native = top == bottom and left == right  # PyTorch's own padding argument can express it
+    out_h, f_h = _axis(0, h, kernel[0], stride[0], top, bottom, dilation[0], ceil_mode, native, warnings)
+    out_w, f_w = _axis(1, w, kernel[1], stride[1], left, right, dilation[1], ceil_mode, native, warnings)
+    if f_h == f_w:
+        formula = f_h
+        if len(warnings) == 2:  # the same arithmetic on both axes: say it once
+            merged = "height and width" + warnings[0][len("height") :]
+            warnings = [merged.replace(" rows ", " rows/columns ").replace(" row ", " row/column ")]
+    else:
+        formula = f"H: {f_h}; W: {f_w}"
+    if padding is PaddingMode.SAME:
+        formula += " (SAME)"
+    window = Window.sliding(k_eff, stride, (top, left))
+    return Sliding(out_h, out_w, (top, bottom, left, right), formula, warnings, window, kernel, stride)
+
+
+class SlidingKind(Kind):
+    """A kind with a sliding window: its views read the kernel, stride and padding it resolved."""
+
+    caption_prefix: ClassVar[str] = ""  # "max ", "avg ", ...
+
+    def caption(self, layer: LayerResult) -> str:
+        kernel, stride = layer.details["kernel"], layer.details["stride"]
+        text = f"{kernel[0]}×{kernel[1]}"
+        if stride != (1, 1):
+            text += f" s{fmt_pair(stride)}"
+        return self.caption_prefix + text
+
+    def graph_details(self, layer: LayerResult) -> str:
+        kernel, stride, pad = layer.details["kernel"], layer.details["stride"], layer.details["padding"]
+        parts = [f"{kernel[0]}×{kernel[1]}"]
+        if stride != (1, 1):
+            parts.append(f"stride {fmt_pair(stride)}")
+        if any(pad):
+            same = "same, " if layer.params_spec.get("padding") is PaddingMode.SAME else ""
+            parts.append(same + "pad " + fmt_padding(pad))
+        if self.groups(layer) > 1:
+            parts.append(f"groups {self.groups(layer)}")
+        return ", ".join(parts)
+
+    def kernel_text(self, layer: LayerResult) -> str:
+        """The derivation's kernel row; convolutions add their depth and count."""
+        kernel = layer.details["kernel"]
+        return f"{kernel[0]}×{kernel[1]}"
+
+    def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
+        p: Params = layer.params_spec
+        stride, padding = layer.details["stride"], layer.details["padding"]
+        rows = [("kernel", self.kernel_text(layer)), ("stride", fmt_pair(stride))]
+        rows.append(("padding", fmt_padding(padding) + (" (SAME)" if p.get("padding") is PaddingMode.SAME else "")))
+        if p.get("dilation", (1, 1)) != (1, 1):
+            rows.append(("dilation", fmt_pair(p["dilation"])))
+        return rows
