@@ -39,7 +39,7 @@ def render_chart(analysis: Analysis, fmt: str = "png") -> bytes:
         for axis, (title, values, color, log) in zip(axes, series, strict=True):
             axis.bar(positions, values, color=color, edgecolor="#333333", linewidth=0.5)
             axis.set_title(title, loc="left", fontsize=10)
-            if log:
+            if log and any(values):  # a log axis needs a positive value
                 axis.set_yscale("log")
             else:
                 axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 10 else f"{v:g}"))

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .engine import DType, FlopMode
+from .engine import DType, FlopMode, WarningMode
 from .errors import ArchcalcError, CheckFailed, OptionError, TorchRunError
 from .graph import Direction
 from .palette import Role
@@ -59,13 +59,26 @@ _input_option = click.option(
 )
 
 
-def _analysis(spec: str, input_shape: str | None, **options: Any) -> Any:
+_warnings_option = click.option(
+    "--warnings",
+    "warning_mode",
+    type=_choice(WarningMode),
+    default=WarningMode.SHOW.value,
+    show_default=True,
+    help="error: fail (exit 1) when the analysis has warnings, e.g. a division that is not exact.",
+)
+
+
+def _analysis(spec: str, input_shape: str | None, warning_mode: str = WarningMode.SHOW, **options: Any) -> Any:
     """Load SPEC (a path or a bundled name), optionally on another input, and analyse it."""
     from .engine import analyse
     from .spec import load, parse_input_shape
 
     shape = parse_input_shape(input_shape) if input_shape else None
-    return analyse(load(spec), input_shape=shape, **options)
+    analysis = analyse(load(spec), input_shape=shape, **options)
+    if WarningMode(warning_mode) is WarningMode.ERROR:
+        analysis.raise_for_warnings()
+    return analysis
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,11 +108,14 @@ def main() -> None:
     type=_choice(FlopMode),
     help="matmul: 2 × MACs of conv/linear (torch.utils.flop_counter); all: every operation.",
 )
-def table(spec: str, input_shape: str | None, fmt: str, output: str | None, dtype: str, flop_mode: str) -> None:
+@_warnings_option
+def table(
+    spec: str, input_shape: str | None, fmt: str, output: str | None, dtype: str, flop_mode: str, warning_mode: str
+) -> None:
     """Per-layer table of SPEC: output shapes, the arithmetic, parameters, MACs, receptive field, totals."""
     from .report import render_table
 
-    analysis = _analysis(spec, input_shape, dtype=dtype, flops=flop_mode)
+    analysis = _analysis(spec, input_shape, warning_mode, dtype=dtype, flops=flop_mode)
     _emit(render_table(analysis, fmt.lower()), output)
 
 
@@ -205,13 +221,15 @@ def _scale_option(name: str, help_text: str) -> Any:
     help="Flow of the drawing: left-right, right-left, top-bottom, bottom-top. "
     "3d: lr (default) or rl; graph: any (default tb).",
 )
+@_warnings_option
 def render(
     spec: str, style: str, fmt: str | None, output: str | None, input_shape: str | None, legend: bool,
     labels: str, spatial_scale: str, channel_scale: str, colors: tuple[str, ...], direction: str | None,
+    warning_mode: str,
 ) -> None:  # fmt: skip
     """Draw SPEC: the 3D figure (SVG or TikZ) or the layer graph (SVG, PNG, PDF or DOT text)."""
     chosen = _render_format(fmt, output)
-    analysis = _analysis(spec, input_shape)
+    analysis = _analysis(spec, input_shape, warning_mode)
     if Style(style) is Style.FIGURE:
         from .figure3d import FlowDirection, build_figure, figure_options, render_svg, render_tikz
 
@@ -240,7 +258,8 @@ def render(
 @click.option("-o", "--output", metavar="FILE", required=True, help="Output file: .png, .svg or .pdf.")
 @_input_option
 @click.option("--dtype", default="float32", show_default=True, type=_choice(DType), help="For the memory panel.")
-def chart(spec: str, output: str, input_shape: str | None, dtype: str) -> None:
+@_warnings_option
+def chart(spec: str, output: str, input_shape: str | None, dtype: str, warning_mode: str) -> None:
     """Charts of SPEC: parameters, MACs (log scale) and activation memory per layer."""
     from pathlib import Path
 
@@ -249,7 +268,7 @@ def chart(spec: str, output: str, input_shape: str | None, dtype: str) -> None:
     fmt = Path(output).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise OptionError(f"{output!r}: the extension must be one of {', '.join(FORMATS)}", option="--output")
-    _emit(render_chart(_analysis(spec, input_shape, dtype=dtype), fmt), output)
+    _emit(render_chart(_analysis(spec, input_shape, warning_mode, dtype=dtype), fmt), output)
 
 
 _device_option = click.option(
@@ -273,11 +292,12 @@ _dtype_option = click.option(
 @click.argument("spec")
 @_input_option
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
-def codegen(spec: str, input_shape: str | None, output: str | None) -> None:
+@_warnings_option
+def codegen(spec: str, input_shape: str | None, output: str | None, warning_mode: str) -> None:
     """A self-contained PyTorch module for SPEC (imports only torch)."""
     from .codegen import generate
 
-    _emit(generate(_analysis(spec, input_shape)).source, output)
+    _emit(generate(_analysis(spec, input_shape, warning_mode)).source, output)
 
 
 @main.command()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from .errors import InvariantError, LayerError
+from .errors import InvariantError, LayerError, WarningsAsErrors
 from .format import fmt_shape
 from .kinds import GLOBAL, KINDS, Kind, Outcome, Shape, Window
 from .kinds.base import Q
@@ -52,6 +52,13 @@ class FlopMode(enum.StrEnum):
 def json_number(value: Q) -> int | float:
     """An exact number as JSON carries it: an int, or the nearest float for a fraction."""
     return value if isinstance(value, int) else (value.numerator if value.denominator == 1 else float(value))
+
+
+class WarningMode(enum.StrEnum):
+    """What the commands do with the analysis' warnings: show them, or fail (exit 1) for CI."""
+
+    SHOW = "show"
+    ERROR = "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +183,12 @@ class Analysis:
             "layers": [layer.to_dict() for layer in self.layers],
             "totals": self.totals.to_dict(),
         }
+
+    def raise_for_warnings(self) -> None:
+        """WarningsAsErrors listing every warning, if there is one (``--warnings error``)."""
+        found = [f"{layer.name}: {warning}" for layer in self.layers for warning in layer.warnings]
+        if found:
+            raise WarningsAsErrors(f"{len(found)} warning(s) in {self.spec.name}: " + "; ".join(found))
 
     def to_networkx(self) -> Any:
         """The layer graph as a ``networkx.DiGraph`` (nodes carry their LayerResult as ``result``)."""

@@ -146,3 +146,12 @@ def test_errors_name_bundled_specs_by_a_short_path(monkeypatch):
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(main, ["table", "alexnet", "--input", "3x60x60"])
     assert result.stderr.startswith("archcalc: error: specs/alexnet.yaml:")
+
+
+def test_warnings_error_fails_the_command_for_ci():
+    result = CliRunner().invoke(main, ["table", "alexnet", "--input", "3x224x224", "--warnings", "error"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("archcalc: error: 4 warning(s) in AlexNet: conv1: height and width: ")
+    assert result.stdout == ""
+    assert CliRunner().invoke(main, ["table", "alexnet", "--warnings", "error"]).exit_code == 0
+    assert CliRunner().invoke(main, ["render", "alexnet", "--input", "3x224x224", "--warnings", "error"]).exit_code == 1

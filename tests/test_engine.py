@@ -164,3 +164,45 @@ def test_api_sweeps_without_reloading():
     assert archcalc.analyse(spec, input_shape=(3, 259, 259))["pool5"].output_shape == (256, 7, 7)
     with pytest.raises(archcalc.SpecError, match="unknown field 'kernal'.*did you mean 'kernel'"):
         spec.with_params("conv1", kernal=3)
+
+
+def test_declared_sizes_that_disagree_name_where_the_size_came_from():
+    lenet = """name: lenet-mnist
+input: {channels: 1, height: 28, width: 28}
+layers:
+  - {kind: conv, name: c1, out_channels: 6, kernel: 5, in_channels: 1}
+  - {kind: maxpool, kernel: 2}
+  - {kind: conv, name: c2, out_channels: 16, kernel: 5, in_channels: 6}
+  - {kind: maxpool, kernel: 2}
+  - {kind: flatten}
+  - {kind: linear, name: fc1, out_features: 120, in_features: 400}
+"""
+    with pytest.raises(archcalc.SpecError) as caught:
+        archcalc.analyse(archcalc.parse(lenet, "lenet.yaml"))
+    # the learner's classic mistake: 16×5×5 from the 32×32 paper, where MNIST's 28×28 gives 16×4×4
+    assert str(caught.value) == (
+        "lenet.yaml:9: layer 'fc1' (linear), field 'in_features': in_features 400 declared, "
+        "but the input has 256 features (flatten1: 16 × 4 × 4 = 256)"
+    )
+    fixed = archcalc.analyse(archcalc.parse(lenet.replace("in_features: 400", "in_features: 256")))
+    assert fixed["fc1"].params == 256 * 120 + 120
+    with pytest.raises(archcalc.SpecError, match="field 'in_channels': in_channels 3 declared, but the input has 6"):
+        archcalc.analyse(archcalc.parse(lenet.replace("in_channels: 6", "in_channels: 3")))
+
+
+def test_depthwise_groups_are_the_input_channels():
+    layer = one_layer("{kind: conv, out_channels: 32, kernel: 3, padding: 1, groups: depthwise, bias: false}",
+                      "{channels: 32, height: 112, width: 112}")  # fmt: skip
+    assert layer.params == 32 * 3 * 3  # MobileNetV2's first depthwise layer
+    assert layer.macs == 32 * 9 * 112 * 112
+    assert layer.definition.caption(layer) == "dw 3×3"
+
+
+def test_receptive_field_is_exact_and_json_carries_numbers():
+    layer = one_layer("{kind: conv, out_channels: 1, kernel: 4, stride: 2, padding: 1}")
+    rf = layer.receptive_field
+    assert rf.size == (4, 4) and rf.jump == (2, 2)
+    assert rf.start == (1, 1)  # centre of the first field: 0.5 + (4 − 1)/2 − 1 = 1, an exact number
+    assert layer.to_dict()["receptive_field"] == {"size": [4, 4], "jump": [2, 2], "start": [1, 1]}
+    first = one_layer("{kind: conv, out_channels: 1, kernel: 3}").to_dict()["receptive_field"]
+    assert first == {"size": [3, 3], "jump": [1, 1], "start": [1.5, 1.5]}

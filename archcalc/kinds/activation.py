@@ -53,7 +53,7 @@ class ScaledTanh(Elementwise):
         Field("slope", Number(), 2 / 3, "S"),
     )
     flops_per_element = 3
-    annotation_text = "tanh"
+    annotation_text = "A·tanh"
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         kwargs = options(amplitude=(p["amplitude"], 1.7159), slope=(p["slope"], 2 / 3))

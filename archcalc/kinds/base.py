@@ -118,6 +118,10 @@ class Kind:
     mixes_channels: ClassVar[bool] = False  # every output channel reads every input channel (unless grouped)
     # PyTorch: helper classes this kind's emission may use, copied into generated files
     torch_helpers: ClassVar[dict[str, str]] = {}
+    # the smallest use of the kind, for the tests that walk every kind through every view: the
+    # values of required fields whose type alone does not give a valid one, and the input it takes
+    example: ClassVar[dict[str, Any]] = {}
+    example_input: ClassVar[Shape] = (4, 8, 8)
 
     KINDS: ClassVar[dict[str, Kind]] = {}
     TORCH_HELPERS: ClassVar[dict[str, str]] = {}

@@ -47,6 +47,7 @@ class Flatten(Kind):
 
 
 class _Dense(Kind):
+    example_input = (16,)
     appearance = Appearance.BLOCK
     role = Role.DENSE
     charted = True
