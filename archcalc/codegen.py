@@ -87,7 +87,7 @@ def generate(analysis: Analysis) -> GeneratedModule:
         "",
         "# spec layer name -> module attribute",
         "LAYER_NAMES = {",
-        *[f"    {literal(name)}: {literal(attr)}," for name, attr in attributes.items()],
+        *[line for name, attr in attributes.items() for line in _name_entry(name, attr)],
         "}",
     ]
     for helper in helpers:
@@ -119,6 +119,14 @@ def generate(analysis: Analysis) -> GeneratedModule:
         "        print(tuple(model(batch).shape))",
     ]
     return GeneratedModule(source="\n".join(lines) + "\n", class_name=cls, attributes=attributes)
+
+
+def _name_entry(name: str, attr: str) -> list[str]:
+    """One ``LAYER_NAMES`` entry; a long one with its value in parentheses, as ruff format lays it out."""
+    line = f"    {literal(name)}: {literal(attr)},"
+    if len(line) <= LINE_WIDTH:
+        return [line]
+    return [f"    {literal(name)}: (", f"        {literal(attr)}", "    ),"]
 
 
 def _forward_line(attr: str, args: list[str], shape: str) -> list[str | tuple[int, str, Call, str]]:

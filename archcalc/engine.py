@@ -7,8 +7,10 @@ matplotlib, so it is cheap to start and cheap to call in a loop.
 from __future__ import annotations
 
 import enum
+import gc
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -61,30 +63,49 @@ class WarningMode(enum.StrEnum):
     ERROR = "error"
 
 
+def _integral(value: Q) -> Q:
+    """Fractions that are whole numbers back to int, so the common case stays in fast int arithmetic."""
+    if type(value) is int or value.denominator != 1:  # type: ignore[union-attr]
+        return value
+    return value.numerator  # type: ignore[union-attr]
+
+
 @dataclass(frozen=True, slots=True)
 class ReceptiveField:
     """Receptive field of one output position, per axis (h, w), in input pixels; exact numbers.
 
     ``jump`` is the distance between neighbouring outputs in input pixels (a fraction after
     upsampling). ``start`` is the centre of the first output position's field in input
-    coordinates, with input pixel i centred at i + 0.5 (negative: the field reaches into padding).
+    coordinates, with input pixel i centred at i + 0.5 (negative: the field reaches into padding);
+    it is kept doubled (``twice_start``) so that it stays an integer without upsampling.
     """
 
     size: tuple[Q, Q]
     jump: tuple[Q, Q]
-    start: tuple[Q, Q]
+    twice_start: tuple[Q, Q]
+
+    @property
+    def start(self) -> tuple[Q, Q]:
+        return (_integral(Fraction(self.twice_start[0]) / 2), _integral(Fraction(self.twice_start[1]) / 2))
 
     def advance(self, window: Window) -> ReceptiveField:
-        size = tuple(self.size[a] + (window.span[a] - 1) * self.jump[a] for a in (0, 1))
-        start = tuple(self.start[a] + window.offset[a] * self.jump[a] for a in (0, 1))
-        jump = tuple(self.jump[a] * window.stride[a] for a in (0, 1))
-        return ReceptiveField(size, jump, start)  # type: ignore[arg-type]
+        size, jump, twice = self.size, self.jump, self.twice_start
+        span, stride, offset = window
+        return ReceptiveField(
+            (_integral(size[0] + (span[0] - 1) * jump[0]), _integral(size[1] + (span[1] - 1) * jump[1])),
+            (_integral(jump[0] * stride[0]), _integral(jump[1] * stride[1])),
+            (_integral(twice[0] + 2 * offset[0] * jump[0]), _integral(twice[1] + 2 * offset[1] * jump[1])),
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: [json_number(v) for v in getattr(self, key)] for key in ("size", "jump", "start")}
+        return {
+            "size": [json_number(v) for v in self.size],
+            "jump": [json_number(v) for v in self.jump],
+            "start": [json_number(v) for v in self.start],
+        }
 
 
-_INPUT_RF = ReceptiveField((1, 1), (1, 1), (Fraction(1, 2), Fraction(1, 2)))
+_INPUT_RF = ReceptiveField((1, 1), (1, 1), (1, 1))
 
 
 @dataclass(slots=True)
@@ -214,6 +235,24 @@ def analyse(
     flop_mode = FlopMode(flops)
     if input_shape is not None:
         spec = spec.with_input(tuple(input_shape))
+    with paused_gc():
+        return _annotate(spec, dtype, flop_mode)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The analysis builds many small objects and no cycles: Python's cyclic collector would only
+    rescan them again and again (superlinear time on large specs), so it pauses meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _annotate(spec: NetworkSpec, dtype: DType, flop_mode: FlopMode) -> Analysis:
     itemsize = dtype.itemsize
     count_all = flop_mode is FlopMode.ALL
     shapes: dict[str, Shape] = {INPUT_NAME: spec.input_shape}
@@ -234,7 +273,7 @@ def analyse(
         flop_count = 2 * outcome.macs + (outcome.extra_flops if count_all else 0)
         activation_bytes = math.prod(outcome.shape) * itemsize
         window = None if kind.keeps_positions else outcome.window
-        rf = _receptive_field([fields[name] for name in layer.inputs], window)
+        rf = _receptive_field([fields[name] for name in layer.inputs[: kind.positional_inputs]], window)
         result = LayerResult(
             name=layer.name,
             kind=layer.kind,

@@ -78,16 +78,16 @@ class IntPair(FieldType):
         self.minimum = minimum
 
     def coerce(self, value: Any) -> Pair:
-        word = "positive integer" if self.minimum == 1 else f"integer ≥ {self.minimum}"
+        word = "a positive integer" if self.minimum == 1 else f"an integer ≥ {self.minimum}"
         if _is_int(value):
             if value < self.minimum:
-                raise FieldValueError(f"must be a {word} or a pair [height, width], got {value}")
+                raise FieldValueError(f"must be {word} or a pair [height, width], got {value}")
             return (value, value)
         if isinstance(value, list) and len(value) == 2 and all(_is_int(v) for v in value):
             if min(value) < self.minimum:
                 raise FieldValueError(f"both values must be ≥ {self.minimum}, got {list(value)}")
             return (value[0], value[1])
-        raise FieldValueError(f"must be a {word} or a pair [height, width], got {_describe(value)}")
+        raise FieldValueError(f"must be {word} or a pair [height, width], got {_describe(value)}")
 
     def schema(self) -> dict[str, Any]:
         item = {"type": "integer", "minimum": self.minimum}
@@ -129,6 +129,41 @@ class Padding(FieldType):
                 {"type": "array", "items": item, "minItems": 4, "maxItems": 4},
             ]
         }
+
+
+class Sides(FieldType):
+    """Padding as sizes only: an int, ``[h, w]``, or ``[top, bottom, left, right]`` (no named rules).
+
+    Normalised to a 4-tuple (top, bottom, left, right).
+    """
+
+    def coerce(self, value: Any) -> tuple[int, int, int, int]:
+        if _is_int(value) and value >= 0:
+            return (value, value, value, value)
+        if isinstance(value, list) and len(value) in (2, 4) and all(_is_int(v) and v >= 0 for v in value):
+            if len(value) == 2:
+                return (value[0], value[0], value[1], value[1])
+            return (value[0], value[1], value[2], value[3])
+        raise FieldValueError(
+            f"must be a non-negative integer, [h, w] or [top, bottom, left, right], got {_describe(value)}"
+        )
+
+    def schema(self) -> dict[str, Any]:
+        item = {"type": "integer", "minimum": 0}
+        return {
+            "oneOf": [
+                item,
+                {"type": "array", "items": item, "minItems": 2, "maxItems": 2},
+                {"type": "array", "items": item, "minItems": 4, "maxItems": 4},
+            ]
+        }
+
+
+class Interpolation(enum.StrEnum):
+    """How upsampling fills new positions: copy the nearest input, or blend the two nearest per axis."""
+
+    NEAREST = "nearest"
+    BILINEAR = "bilinear"
 
 
 class GroupMode(enum.StrEnum):
@@ -194,6 +229,27 @@ class Boolean(FieldType):
 
     def schema(self) -> dict[str, Any]:
         return {"type": "boolean"}
+
+
+class Choice(FieldType):
+    """One of the values of a string enum (gelu's ``approximate``: ``none`` or ``tanh``).
+
+    Matched exactly, as the schema's ``enum`` matches, so the validator and the schema agree.
+    """
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: type[enum.StrEnum]) -> None:
+        self.values = values
+
+    def coerce(self, value: Any) -> enum.StrEnum:
+        allowed = [member.value for member in self.values]
+        if isinstance(value, str) and value in allowed:
+            return self.values(value)
+        raise FieldValueError(f"must be one of {', '.join(map(repr, allowed))}, got {_describe(value)}")
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": [member.value for member in self.values]}
 
 
 class ConnectionTable(FieldType):

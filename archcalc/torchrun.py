@@ -35,7 +35,7 @@ class TorchDType(enum.StrEnum):
 def torch_errors(spec_name: str, device: str, dtype: str) -> Iterator[None]:
     try:
         yield
-    except (RuntimeError, NotImplementedError) as error:
+    except (RuntimeError, NotImplementedError, ValueError) as error:  # torch's refusals (GroupNorm: ValueError)
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise TorchRunError(
             f"PyTorch could not run {spec_name} in {dtype} on {device}: {first_line} "

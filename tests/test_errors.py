@@ -36,7 +36,7 @@ def check(write_spec, text: str, *expected: str) -> str:
     [
         (
             "  - {kind: conv, out_channels: 8, kernel: 3}\n  - {kind: convolution, name: c2}\n",
-            [":5:", "layer 'c2'", "field 'kind'", "unknown kind 'convolution'", "allowed: conv, maxpool, avgpool"],
+            [":5:", "layer 'c2'", "field 'kind'", "unknown kind 'convolution'", "allowed: conv, conv_transpose,"],
         ),
         (
             "  - {kind: conv, name: c1, out_channels: 8, kernal: 3}\n",
@@ -144,6 +144,30 @@ def test_bad_top_level(write_spec):
     check(write_spec, "- just\n- a list\n", "a spec must be a mapping")
 
 
+def test_bad_repeat_blocks_and_tags_through_the_cli(write_spec):
+    check(
+        write_spec,
+        HEADER + "  - repeat: 1000000000\n    name: stage\n    layers: [{kind: relu}]\n",
+        ":4:",
+        "layer 'stage' (repeat block), field 'repeat'",
+        "expands to 1,000,000,000 layers",
+    )
+    check(
+        write_spec,
+        HEADER + "  - repeat: 2\n    name: b\n    layers: [{kind: conv, name: c, filters: 8, kernel: 3}]\n",
+        ":6:",
+        "layer 'b.1.c' (conv), field 'filters'",
+        "archcalc calls it 'out_channels'",
+    )
+    check(
+        write_spec,
+        HEADER + "  - {kind: dropout, name: d, p: !!binary aGVsbG8=}\n",
+        ":4:",
+        "layer 'd' (dropout), field 'p'",
+        "unsupported YAML tag '!!binary'",
+    )
+
+
 def test_yaml_syntax_error(write_spec):
     check(write_spec, HEADER + "  - {kind: conv, out_channels: 8, kernel: [3, 3}\n", ":4:", "YAML syntax error")
 
@@ -220,7 +244,7 @@ from archcalc.kinds import KINDS  # noqa: E402
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-3, 40), st.floats(allow_nan=True), st.text(max_size=5),
-    st.sampled_from(["same", "valid", "input", "l0", "l1"]),
+    st.sampled_from(["same", "valid", "input", "l0", "l1", "block_input", "b", "b.1.l0"]),
 )  # fmt: skip
 values = st.recursive(
     scalars,
@@ -233,17 +257,88 @@ field_names = st.sampled_from(
 layers = st.fixed_dictionaries({"kind": st.sampled_from([*KINDS, "nope", 3])}, optional={}).flatmap(
     lambda base: st.dictionaries(field_names, values, max_size=5).map(lambda extra: {**extra, **base})
 )
+items = st.recursive(  # layers and repeat blocks of them, nested
+    layers,
+    lambda inner: st.fixed_dictionaries(
+        {"repeat": st.integers(-1, 3) | values, "layers": st.lists(inner, max_size=3)},
+        optional={"name": st.sampled_from(["b", "l0", "x{i}", "", "block_input"]) | values, "bogus": values},
+    ),
+    max_leaves=6,
+)
+sizes = st.tuples(st.integers(-1, 40), st.integers(-1, 40), st.integers(-1, 40))
+input_shapes = st.one_of(
+    sizes.map(lambda size: dict(zip(("channels", "height", "width"), size, strict=True))),
+    sizes.map(list),
+    sizes.map(lambda size: "x".join(map(str, size))),
+    values,
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    layer_list=st.lists(layers, max_size=6),
-    size=st.tuples(st.integers(-1, 40), st.integers(-1, 40), st.integers(-1, 40)),
-)
-def test_arbitrary_specs_give_a_result_or_a_spec_error(layer_list, size):
-    doc = {"name": "fuzz", "input": dict(zip(("channels", "height", "width"), size, strict=True)), "layers": layer_list}
+@given(layer_list=st.lists(items, max_size=6), input_shape=input_shapes)
+def test_arbitrary_specs_give_a_result_or_a_spec_error(layer_list, input_shape):
+    doc = {"name": "fuzz", "input": input_shape, "layers": layer_list}
     try:
         archcalc.analyse(archcalc.from_mapping(doc))
+    except archcalc.SpecError as error:
+        assert str(error)
+
+
+# Repeat blocks of layers that often fit together, so that expansion and name resolution get exercised.
+refs = st.sampled_from(["input", "block_input", "a", "b", "x1", "blk", "blk.1.a", "c1"])
+
+
+def wired(kind: dict, inputs: st.SearchStrategy) -> st.SearchStrategy:
+    return st.fixed_dictionaries(kind, optional={"name": st.sampled_from(["a", "b", "x{i}", "blk"]), "inputs": inputs})
+
+
+wired_layers = st.one_of(
+    wired({"kind": st.just("relu")}, refs),
+    wired({"kind": st.just("conv"), "out_channels": st.just(3), "kernel": st.integers(1, 2)}, refs),
+    wired({"kind": st.just("maxpool"), "kernel": st.just(1)}, st.lists(refs, min_size=1, max_size=2)),
+    st.fixed_dictionaries(
+        {"kind": st.sampled_from(["add", "concat"]), "inputs": st.lists(refs, min_size=1, max_size=3)},
+        optional={"name": st.sampled_from(["a", "b", "x{i}"])},
+    ),
+)
+wired_items = st.recursive(
+    wired_layers,
+    lambda inner: st.fixed_dictionaries(
+        {"repeat": st.integers(1, 3), "layers": st.lists(inner, min_size=1, max_size=3)},
+        optional={"name": st.sampled_from(["blk", "b", "c{i}"])},
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(layer_list=st.lists(wired_items, min_size=1, max_size=5))
+def test_arbitrary_repeat_blocks_give_a_result_or_a_spec_error(layer_list):
+    doc = {"name": "fuzz", "input": [3, 8, 8], "layers": layer_list}
+    try:
+        spec = archcalc.from_mapping(doc)
+    except archcalc.SpecError as error:
+        assert str(error)
+        return
+    parents = {block.name: block.parent for block in spec.blocks}
+
+    def enclosing(name: str | None) -> list[str | None]:
+        chain = []
+        while name is not None:
+            chain.append(name)
+            name = parents[name]
+        return chain
+
+    for block in spec.blocks:  # each block's layers: one run, `repeat` repetitions of equal length
+        assert block.last - block.first + 1 == block.repeat * block.per_repetition
+        for index, layer in enumerate(spec.layers):
+            assert (block.name in enclosing(layer.block)) == (block.first <= index <= block.last)
+    seen = {"input"}
+    for layer in spec.layers:  # every input names an earlier layer
+        assert set(layer.inputs) <= seen
+        seen.add(layer.name)
+    try:
+        archcalc.analyse(spec)
     except archcalc.SpecError as error:
         assert str(error)
 

@@ -29,10 +29,10 @@ def test_example_spec_analyses():
 
 def test_every_kind_and_bundled_spec_is_documented():
     kinds_table = README.split("| kind | fields (default) | parameters |")[1].split("\n\n")[0]
-    documented = set(re.findall(r"`([a-z_]+)`", kinds_table.replace("\n", " ")))
+    documented = set(re.findall(r"`([a-z][a-z0-9_]*)`", kinds_table.replace("\n", " ")))
     assert set(KINDS) <= documented
     zoo = README.split("## The bundled zoo")[1]
-    assert {name for name in archcalc.bundled_names()} <= set(re.findall(r"^\| `([a-z0-9-]+)` \|", zoo, re.M))
+    assert {name for name in archcalc.bundled_names()} <= set(re.findall(r"^\| `([a-z0-9_-]+)` \|", zoo, re.M))
 
 
 def test_the_two_commands_come_first():

@@ -6,7 +6,7 @@ nothing else in archcalc names kinds.
 
 from __future__ import annotations
 
-from . import activation, conv, dense, merge, norm, pool  # registers the kinds
+from . import activation, conv, dense, merge, norm, pool, resample  # registers the kinds
 from .base import (
     GLOBAL,
     IDENTITY_WINDOW,
@@ -23,7 +23,7 @@ from .base import (
 from .sliding import SlidingKind, same_padding, slide
 
 # The order `archcalc schema`, the README and error messages list the kinds in: by family.
-_FAMILIES = [module.__name__ for module in (conv, pool, norm, activation, dense, merge)]
+_FAMILIES = [module.__name__ for module in (conv, pool, resample, norm, activation, dense, merge)]
 _ordered = sorted(KINDS.items(), key=lambda item: _FAMILIES.index(type(item[1]).__module__))
 KINDS.clear()
 KINDS.update(_ordered)

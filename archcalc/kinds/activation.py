@@ -1,13 +1,18 @@
-"""Elementwise layers: activations, softmax and dropout (identity at inference)."""
+"""Elementwise layers: activations, softmax and dropout (identity at inference).
+
+Each states its ``--flops all`` cost per element (``flops_per_element``), listed in the README.
+"""
 
 from __future__ import annotations
 
+import enum
 import math
 from typing import Any, ClassVar
 
-from ..fields import Field, Number
+from ..fields import Boolean, Choice, Field, Number
+from ..format import fmt_int
 from ..pycode import Call
-from .base import Appearance, Kind, Outcome, Params, Shape, TorchLayer, options
+from .base import Appearance, Kind, Outcome, Params, Shape, TorchLayer, options, spatial_input
 
 
 class Elementwise(Kind):
@@ -43,6 +48,109 @@ class Sigmoid(Elementwise):
     summary = "1 / (1 + e^−x)"
     torch_module = "nn.Sigmoid"
     annotation_text = "sigmoid"
+
+
+class ReLU6(Elementwise):
+    name = "relu6"
+    summary = "min(max(0, x), 6) (MobileNet)"
+    torch_module = "nn.ReLU6"
+    flops_per_element = 1  # one clamp
+    annotation_text = "ReLU6"
+
+
+class LeakyReLU(Elementwise):
+    name = "leaky_relu"
+    summary = "x for x ≥ 0, negative_slope·x below"
+    fields = (Field("negative_slope", Number(), 0.01, "slope below zero (PyTorch's default 0.01)"),)
+    flops_per_element = 1  # counted as ReLU is: one select (the multiply only below zero)
+    annotation_text = "Leaky ReLU"
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        return TorchLayer(Call("nn.LeakyReLU", **options(negative_slope=(p["negative_slope"], 0.01))))
+
+
+class PReLU(Elementwise):
+    name = "prelu"
+    summary = "leaky ReLU with a learned slope: one shared, or one per channel (He et al. 2015)"
+    fields = (
+        Field("per_channel", Boolean(), False, "one slope per channel (num_parameters = C) instead of one shared"),
+    )
+    flops_per_element = 1  # as leaky ReLU
+    annotation_text = "PReLU"
+
+    def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
+        channels = inputs[0][0]
+        slopes = channels if p["per_channel"] else 1
+        formula = (
+            f"{channels}×1 slope (one per channel) = {fmt_int(channels)}" if p["per_channel"] else "1 shared slope"
+        )
+        flops = math.prod(inputs[0]) * self.flops_per_element
+        return Outcome(shape=inputs[0], trainable=slopes, extra_flops=flops, params_formula=formula)
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        # torch's PReLU reads its slopes along dim 1: channels of a map, features of a flat input
+        return TorchLayer(Call("nn.PReLU", num_parameters=inputs[0][0] if p["per_channel"] else 1))
+
+
+class ELU(Elementwise):
+    name = "elu"
+    summary = "x for x > 0, α·(e^x − 1) below (Clevert et al. 2016)"
+    fields = (Field("alpha", Number(), 1.0, "α: the value it saturates to is −α"),)
+    flops_per_element = 3  # exp, subtract, multiply
+    annotation_text = "ELU"
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        return TorchLayer(Call("nn.ELU", **options(alpha=(p["alpha"], 1.0))))
+
+
+class GeluApproximation(enum.StrEnum):
+    """torch's ``approximate`` values (auto(): the lower-case member names)."""
+
+    NONE = enum.auto()  # x·Φ(x) with the error function
+    TANH = enum.auto()  # 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+
+
+class GELU(Elementwise):
+    name = "gelu"
+    summary = "x·Φ(x), Φ the standard normal CDF (Hendrycks & Gimpel 2016)"
+    fields = (
+        Field(
+            "approximate",
+            Choice(GeluApproximation),
+            GeluApproximation.NONE,
+            "'none': exact, with erf; 'tanh': the tanh approximation (BERT, GPT-2)",
+        ),
+    )
+    flops_per_element = 8  # the tanh form's cube, scalings, adds and tanh, about 8; the erf form alike
+    annotation_text = "GELU"
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        approximate = p["approximate"].value
+        return TorchLayer(Call("nn.GELU", **options(approximate=(approximate, GeluApproximation.NONE.value))))
+
+
+class SiLU(Elementwise):
+    name = "silu"
+    summary = "x·sigmoid(x), also called swish"
+    torch_module = "nn.SiLU"
+    flops_per_element = 4  # x / (1 + e^−x): negate, exp, add, divide
+    annotation_text = "SiLU"
+
+
+class Hardswish(Elementwise):
+    name = "hardswish"
+    summary = "x·ReLU6(x + 3)/6 (MobileNetV3)"
+    torch_module = "nn.Hardswish"
+    flops_per_element = 4  # add, clamp, multiply, divide
+    annotation_text = "h-swish"
+
+
+class Hardsigmoid(Elementwise):
+    name = "hardsigmoid"
+    summary = "ReLU6(x + 3)/6 (MobileNetV3)"
+    torch_module = "nn.Hardsigmoid"
+    flops_per_element = 3  # add, clamp, divide
+    annotation_text = "h-sigmoid"
 
 
 class ScaledTanh(Elementwise):
@@ -93,3 +201,19 @@ class Dropout(Elementwise):
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         return TorchLayer(Call("nn.Dropout", **options(p=(p["p"], 0.5))))
+
+
+class Dropout2d(Elementwise):
+    name = "dropout2d"
+    summary = "channel dropout: whole maps zeroed in training (identity at inference)"
+    fields = (Field("p", Number(minimum=0, maximum=1, exclusive_maximum=True), 0.5, "probability of dropping a map"),)
+    flops_per_element = 0
+    appearance = Appearance.HIDDEN
+
+    def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
+        # it drops whole maps; torch deprecates it on flat inputs (plain dropout does that)
+        spatial_input(inputs[0], self.name)
+        return super().infer(p, inputs)
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        return TorchLayer(Call("nn.Dropout2d", **options(p=(p["p"], 0.5))))

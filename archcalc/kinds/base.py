@@ -109,6 +109,9 @@ class Kind:
     summary: ClassVar[str]
     fields: ClassVar[tuple[Field, ...]] = ()
     arity: ClassVar[tuple[int, int | None]] = (1, 1)  # fewest and most inputs (None: no limit)
+    inputs_doc: ClassVar[str] = ""  # what its inputs are, when their roles differ ("the map to crop and ...")
+    # The leading inputs whose positions reach the output (None: all); the rest lend only their size.
+    positional_inputs: ClassVar[int | None] = None
     keeps_positions: ClassVar[bool] = False  # output position (h, w) is input position (h, w)
     # views
     appearance: ClassVar[Appearance] = Appearance.ANNOTATION
@@ -139,6 +142,32 @@ class Kind:
     def merges(self) -> bool:
         """Takes two or more inputs."""
         return self.arity[0] >= 2
+
+    def inputs_wanted(self) -> str:
+        """What its ``inputs`` must list: ``two or more layer names``."""
+        fewest, most = self.arity
+        if most is None:
+            text = f"{_count(fewest)} or more layer names"
+        elif fewest == most:
+            text = f"{_count(fewest)} layer name{'s' if most > 1 else ''}"
+        else:
+            text = f"{_count(fewest)} to {_count(most)} layer names"
+        return f"{text}: {self.inputs_doc}" if self.inputs_doc else text
+
+    def inputs_problem(self, count: int) -> str | None:
+        """Why `count` inputs are wrong for this kind; None when they are not."""
+        fewest, most = self.arity
+        if fewest <= count and (most is None or count <= most):
+            return None
+        if most is None:
+            return f"'{self.name}' needs {_count(fewest)} or more inputs, got {count}"
+        if most == 1:
+            merges = [f"'{kind.name}'" for kind in Kind.KINDS.values() if kind.arity[1] is None]
+            either = ", ".join(merges[:-1]) + f" or {merges[-1]}" if len(merges) > 1 else "".join(merges)
+            return f"'{self.name}' takes one input, got {count}; merge them with {either} first"
+        takes = _count(fewest) if fewest == most else f"{_count(fewest)} to {_count(most)}"
+        doc = f": {self.inputs_doc}" if self.inputs_doc else ""
+        return f"'{self.name}' takes {takes} inputs{doc}, got {count}"
 
     # --- the engine ---------------------------------------------------------------------------
 
@@ -172,6 +201,10 @@ class Kind:
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         """The PyTorch module for this layer: a ``torch.nn`` call, or a helper class of ``torch_helpers``."""
         raise NotImplementedError
+
+
+def _count(n: int) -> str:
+    return ("no", "one", "two", "three", "four")[n] if n < 5 else str(n)
 
 
 KINDS = Kind.KINDS

@@ -1,15 +1,28 @@
-"""Convolutions: plain, grouped, depthwise, dilated, with a connection table (LeNet-5's C3)."""
+"""Convolutions: plain, grouped, depthwise, dilated, with a connection table (LeNet-5's C3), and transposed."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LayerError
 from ..fields import Boolean, ConnectionTable, Field, GroupMode, Groups, Integer, IntPair, Padding
-from ..format import fmt_int
+from ..format import fmt_int, fmt_pair
 from ..palette import Role
 from ..pycode import Call
-from .base import Appearance, Outcome, Params, Shape, TorchLayer, options, spatial_input, with_padding
+from .base import (
+    Appearance,
+    Outcome,
+    Params,
+    Q,
+    Shape,
+    TorchLayer,
+    Window,
+    exact,
+    options,
+    spatial_input,
+    with_padding,
+)
 from .sliding import SlidingKind, slide
 
 if TYPE_CHECKING:
@@ -174,3 +187,120 @@ class ConnectionConv2d(nn.Module):
         return torch.cat([conv(x[:, row]) for conv, row in pairs], dim=1)
 '''
     }
+
+
+def _transposed_axis(axis: int, n: int, k: int, s: int, p: int, op: int, d: int) -> tuple[int, str]:
+    """Output size of one axis of a transposed convolution and its arithmetic, as PyTorch computes it:
+    ``(14 − 1)×2 − 2×0 + (2 − 1) + 1 = 28``."""
+    word = ("height", "width")[axis]
+    if op >= s and op >= d:
+        raise LayerError(
+            f"output_padding {op} on the {word} must be smaller than the stride ({s}) or the dilation ({d}), "
+            "as PyTorch requires",
+            field="output_padding",
+        )
+    out = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+    kernel = f"{d}×({k} − 1)" if d > 1 else f"({k} − 1)"
+    body = f"({n} − 1)×{s} − 2×{p} + {kernel}" + (f" + {op}" if op else "") + " + 1"
+    if out < 1:
+        raise LayerError(f"padding {p} leaves no output {word}: {body} = {out}", field="padding")
+    return out, f"{body} = {out}" + (f" (output_padding {op})" if op else "")
+
+
+def _transposed_window(k: int, s: int, p: int, d: int) -> tuple[int, Q, Q]:
+    """(span, stride, offset) of one axis, in input positions.
+
+    Output o gathers input i through tap j where i·s − p + j·d = o: only the taps j ≡ j0 (mod s/g),
+    g = gcd(d, s), land on one output, ⌈k/(s/g)⌉ of them at most, d/g inputs apart. With d = 1 that
+    is ⌈k/s⌉. The first output's centre, o = 0, sits at (p − d(k − 1)/2)/s.
+    """
+    g = math.gcd(d, s)
+    taps = -(-k // (s // g))
+    return (taps - 1) * (d // g) + 1, exact(1, s), exact(2 * p - d * (k - 1), 2 * s)
+
+
+class ConvTranspose(SlidingKind):
+    name = "conv_transpose"
+    summary = "2-D transposed convolution (PyTorch's ConvTranspose2d): learned upsampling"
+    fields = (
+        Field("out_channels", Integer(), doc="number of output feature maps"),
+        Field("kernel", IntPair(), doc="kernel size: k or [kh, kw]"),
+        Field("stride", IntPair(), 1, "the upsampling factor"),
+        Field("padding", IntPair(minimum=0), 0, "rows/columns cut from each side of the output: int or [h, w]"),
+        Field(
+            "output_padding",
+            IntPair(minimum=0),
+            0,
+            "rows/columns added at the bottom/right of the output; smaller than stride or dilation",
+        ),
+        Field("dilation", IntPair(), 1),
+        Field("groups", Groups(), 1, "split input and output channels into groups; 'depthwise': one per input channel"),
+        BIAS,
+        IN_CHANNELS,
+    )
+    appearance = Appearance.BLOCK
+    role = Role.CONVOLUTION
+    charted = True
+    mixes_channels = True
+    caption_prefix = "T "
+
+    def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
+        c, h, w = spatial_input(inputs[0], self.name)
+        check_in_channels(p, c)
+        out_c, (kh, kw), groups = p["out_channels"], p["kernel"], resolve_groups(p, c)
+        check_groups(c, out_c, groups)
+        (sh, sw), (ph, pw), (oph, opw), (dh, dw) = p["stride"], p["padding"], p["output_padding"], p["dilation"]
+        out_h, f_h = _transposed_axis(0, h, kh, sh, ph, oph, dh)
+        out_w, f_w = _transposed_axis(1, w, kw, sw, pw, opw, dw)
+        span_h, jump_h, offset_h = _transposed_window(kh, sh, ph, dh)
+        span_w, jump_w, offset_w = _transposed_window(kw, sw, pw, dw)
+        weights = kh * kw * c * (out_c // groups)
+        bias = out_c if p["bias"] else 0
+        params_formula = f"{kh}×{kw}×{c}×{out_c // groups}" + (f" + {out_c}" if bias else "")
+        return Outcome(
+            shape=(out_c, out_h, out_w),
+            trainable=weights + bias,
+            macs=weights * h * w,  # each input position stamps its kernel once (torch's flop counter)
+            extra_flops=out_c * out_h * out_w if bias else 0,
+            formula=f_h if f_h == f_w else f"H: {f_h}; W: {f_w}",
+            params_formula=f"{params_formula} = {fmt_int(weights + bias)}",
+            window=Window((span_h, span_w), (jump_h, jump_w), (offset_h, offset_w)),
+            details={
+                "kernel": (kh, kw),
+                "stride": (sh, sw),
+                "padding": (ph, ph, pw, pw),
+                "groups": groups,
+                "output_padding": (oph, opw),
+            },
+        )
+
+    def groups(self, layer: LayerResult) -> int:
+        return layer.details["groups"]
+
+    def graph_details(self, layer: LayerResult) -> str:
+        text = super().graph_details(layer)
+        if self.groups(layer) > 1 and self.groups(layer) == layer.input_shapes[0][0]:
+            text = text.replace(f"groups {self.groups(layer)}", "depthwise")
+        extra = layer.details["output_padding"]
+        return text + (f", output_padding {fmt_pair(extra)}" if any(extra) else "")
+
+    def kernel_text(self, layer: LayerResult) -> str:
+        (kh, kw), groups = layer.details["kernel"], self.groups(layer)
+        c_in, c_out = layer.input_shapes[0][0], layer.output_shape[0]
+        text = f"{kh}×{kw}×{c_out // groups}, {c_in} kernels (one per input channel, stamped on the output)"
+        return text + (f" in {groups} groups" if groups > 1 else "")
+
+    def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
+        extra = layer.details["output_padding"]
+        return super().derivation(layer) + ([("output_padding", fmt_pair(extra))] if any(extra) else [])
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        kwargs = options(
+            stride=(p["stride"], (1, 1)),
+            padding=(p["padding"], (0, 0)),
+            output_padding=(p["output_padding"], (0, 0)),
+            groups=(details["groups"], 1),
+            bias=(p["bias"], True),
+            dilation=(p["dilation"], (1, 1)),
+        )
+        return TorchLayer(Call("nn.ConvTranspose2d", inputs[0][0], p["out_channels"], p["kernel"], **kwargs))

@@ -1,4 +1,4 @@
-"""Merges of two or more branches: concatenation and elementwise sum."""
+"""Merges of two or more branches: concatenation, elementwise sum and elementwise product."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from ..errors import LayerError
 from ..format import bracketed
 from ..palette import Role
 from ..pycode import Call
-from .base import Appearance, Kind, Outcome, Params, Shape, TorchLayer
+from .base import IDENTITY_WINDOW, Appearance, Kind, Outcome, Params, Shape, TorchLayer
 
 if TYPE_CHECKING:
     from ..engine import LayerResult
@@ -83,6 +83,39 @@ class Add(nn.Module):
     def forward(self, first, *others):
         for other in others:
             first = first + other
+        return first
+'''
+    }
+
+
+class Multiply(_Merge):
+    name = "multiply"
+    summary = "elementwise product; a [C, 1, 1] input scales every position of a [C, H, W] one (squeeze-and-excitation)"
+    keeps_positions = False  # any input may be the [C, 1, 1] one, so input 1 need not have the output's size
+    charted = True
+
+    def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
+        full = max(inputs, key=math.prod)
+        for index, shape in enumerate(inputs):
+            if shape != full and not (len(full) == 3 and shape == (full[0], 1, 1)):
+                raise LayerError(
+                    f"cannot multiply {bracketed(full)} by {bracketed(shape)} (input {index + 1}): inputs need "
+                    f"the same shape, or [{full[0]}, 1, 1] to scale every position",
+                    field="inputs",
+                )
+        return Outcome(shape=full, extra_flops=(len(inputs) - 1) * math.prod(full), window=IDENTITY_WINDOW)
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        return TorchLayer(Call("Multiply"), ("Multiply",))
+
+    torch_helpers = {
+        "Multiply": '''
+class Multiply(nn.Module):
+    """Elementwise product; a [C, 1, 1] input broadcasts over every position."""
+
+    def forward(self, first, *others):
+        for other in others:
+            first = first * other
         return first
 '''
     }

@@ -1,14 +1,18 @@
-"""Normalisation: local response normalisation and batch normalisation."""
+"""Normalisation: local response, batch, layer, group and instance normalisation."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..errors import LayerError
 from ..fields import Boolean, Field, Integer, Number
 from ..format import fmt_int
 from ..pycode import Call
 from .base import Kind, Outcome, Params, Shape, TorchLayer, options, spatial_input
+
+if TYPE_CHECKING:
+    from ..engine import LayerResult
 
 
 class LRN(Kind):
@@ -60,3 +64,148 @@ class BatchNorm(Kind):
         module = "nn.BatchNorm2d" if len(inputs[0]) == 3 else "nn.BatchNorm1d"
         kwargs = options(eps=(p["eps"], 1e-5), momentum=(p["momentum"], 0.1), affine=(p["affine"], True))
         return TorchLayer(Call(module, inputs[0][0], **kwargs))
+
+
+# --flops all, per element, for norms that compute their statistics from each sample (at inference too)
+STATISTICS_FLOPS = 5  # the mean's add, x − μ, its square and its add for the variance, the multiply by 1/σ
+AFFINE_FLOPS = 2  # the learned scale and shift
+EPS = Field("eps", Number(minimum=0, exclusive_minimum=True), 1e-5)
+AFFINE = Field("affine", Boolean(), True, "learnable per-channel scale and shift (γ, β)")
+
+
+class _SampleNorm(Kind):
+    """Normalises each sample with its own statistics over some group of values; 2C affine parameters."""
+
+    keeps_positions = True
+
+    def normalise(self, p: Params, shape: Shape, per_group: int) -> Outcome:
+        """`per_group`: how many values share one mean and variance."""
+        c, affine = shape[0], p["affine"]
+        warnings: list[str] = []
+        if per_group == 1:  # x − μ is 0 everywhere
+            warnings.append(f"each mean and variance is of a single value, so the output is {'β' if affine else '0'}")
+        return Outcome(
+            shape=shape,
+            trainable=2 * c if affine else 0,
+            extra_flops=math.prod(shape) * (STATISTICS_FLOPS + (AFFINE_FLOPS if affine else 0)),
+            params_formula=f"{c}×(γ, β) = {fmt_int(2 * c)}" if affine else "",
+            warnings=warnings,
+        )
+
+
+class LayerNorm(_SampleNorm):
+    name = "layernorm"
+    summary = (
+        "layer normalisation over the channels at each position, as ConvNeXt uses it "
+        "(over the features of a flat input)"
+    )
+    fields = (
+        Field(
+            "eps",
+            Number(minimum=0, exclusive_minimum=True),
+            1e-6,
+            "1e-6 as ConvNeXt uses; PyTorch's nn.LayerNorm defaults to 1e-5",
+        ),
+        Field("affine", Boolean(), True, "learnable per-channel scale and shift (PyTorch's elementwise_affine)"),
+    )
+    annotation_text = "LN"
+
+    def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
+        return self.normalise(p, inputs[0], inputs[0][0])
+
+    def graph_details(self, layer: LayerResult) -> str:
+        return f"over {layer.input_shapes[0][0]:,} channels" if len(layer.input_shapes[0]) == 3 else ""
+
+    def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
+        shape = layer.input_shapes[0]
+        if len(shape) == 1:
+            return [("normalised over", f"the {shape[0]:,} features")]
+        return [("normalised over", f"the {shape[0]:,} channels at each of {shape[1]}×{shape[2]} positions")]
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        kwargs = options(eps=(p["eps"], 1e-5), elementwise_affine=(p["affine"], True))
+        if len(inputs[0]) == 1:
+            return TorchLayer(Call("nn.LayerNorm", inputs[0][0], **kwargs))
+        return TorchLayer(Call("LayerNorm2d", inputs[0][0], **kwargs), ("LayerNorm2d",))
+
+    torch_helpers = {
+        "LayerNorm2d": '''
+class LayerNorm2d(nn.LayerNorm):
+    """ConvNeXt's layer norm: over the channels at each position of (N, C, H, W)."""
+
+    def forward(self, x):
+        # nn.LayerNorm normalises the last dimensions: move channels last, and back
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+'''
+    }
+
+
+class GroupNorm(_SampleNorm):
+    name = "groupnorm"
+    summary = "group normalisation: channels split into groups, each normalised over its channels and positions"
+    fields = (Field("groups", Integer(), doc="number of channel groups (the paper's default is 32)"), EPS, AFFINE)
+    annotation_text = "GN"
+
+    def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
+        c, groups = inputs[0][0], p["groups"]
+        if c % groups:
+            raise LayerError(f"{c} input channels are not divisible by {groups} groups", field="groups")
+        return self.normalise(p, inputs[0], math.prod(inputs[0]) // groups)
+
+    def graph_details(self, layer: LayerResult) -> str:
+        return f"{layer.params_spec['groups']} groups"
+
+    def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
+        c, groups = layer.input_shapes[0][0], layer.params_spec["groups"]
+        return [("groups", f"{groups} of {c // groups} channels")]
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        kwargs = options(eps=(p["eps"], 1e-5), affine=(p["affine"], True))
+        return TorchLayer(Call("nn.GroupNorm", p["groups"], inputs[0][0], **kwargs))
+
+
+class InstanceNorm(_SampleNorm):
+    name = "instancenorm"
+    summary = "instance normalisation: each channel of each sample over its positions"
+    fields = (
+        EPS,
+        Field("affine", Boolean(), False, "learnable per-channel scale and shift (PyTorch's default: none)"),
+        Field(
+            "track_running_stats",
+            Boolean(),
+            False,
+            "keep running mean and variance (non-trainable, as batchnorm's) and normalise with them at inference",
+        ),
+    )
+    annotation_text = "IN"
+
+    def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
+        c, h, w = spatial_input(inputs[0], self.name)
+        if h * w == 1:
+            raise LayerError(
+                "a 1×1 map: each channel is a single value, which PyTorch refuses to normalise "
+                "('Expected more than 1 spatial element')"
+            )
+        outcome = self.normalise(p, inputs[0], h * w)
+        if p["track_running_stats"]:  # counted as batchnorm's are, and used as batchnorm uses them at inference
+            outcome.non_trainable = 2 * c
+            outcome.extra_flops = 2 * math.prod(inputs[0])
+            outcome.params_formula = f"{c}×(mean, var) = {fmt_int(2 * c)}"
+            if p["affine"]:
+                outcome.params_formula = f"{c}×(γ, β) trainable + {c}×(mean, var) = {fmt_int(4 * c)}"
+        return outcome
+
+    def graph_details(self, layer: LayerResult) -> str:
+        return "running stats" if layer.params_spec["track_running_stats"] else ""
+
+    def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
+        _, h, w = layer.input_shapes[0]
+        return [("normalised over", f"the {h}×{w} positions of each channel")]
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        kwargs = options(
+            eps=(p["eps"], 1e-5),
+            affine=(p["affine"], False),
+            track_running_stats=(p["track_running_stats"], False),
+        )
+        return TorchLayer(Call("nn.InstanceNorm2d", inputs[0][0], **kwargs))

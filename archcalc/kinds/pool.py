@@ -1,4 +1,4 @@
-"""Pooling: max and average windows, adaptive pooling, LeNet-5's trainable subsampling."""
+"""Pooling: max and average windows, adaptive and global pooling, LeNet-5's trainable subsampling."""
 
 from __future__ import annotations
 
@@ -131,9 +131,11 @@ class AvgPool2dSame(nn.Module):
     }
 
 
-class AdaptiveAvgPool(Kind):
-    name = "adaptive_avgpool"
-    summary = "adaptive average pooling to a fixed output size"
+class _Adaptive(Kind):
+    """Adaptive pooling to a fixed output size; costs 1 per input element under ``--flops all``."""
+
+    torch_module: ClassVar[str]
+    caption_text: ClassVar[str]
     fields = (Field("output_size", IntPair(), doc="output size: n or [h, w]"),)
     appearance = Appearance.BLOCK
     role = Role.POOLING
@@ -148,18 +150,70 @@ class AdaptiveAvgPool(Kind):
         elif h % oh == 0 and w % ow == 0:
             window = Window.sliding((h // oh, w // ow), (h // oh, w // ow), (0, 0))
             formula = f"{h}×{w} → {oh}×{ow} (window {h // oh}×{w // ow})"
-        else:
+        else:  # torch's windows then differ in size and overlap: no one window describes them
             window, formula = GLOBAL, f"{h}×{w} → {oh}×{ow} (overlapping windows)"
         return Outcome(shape=(c, oh, ow), extra_flops=c * h * w, formula=formula, window=window)
 
     def caption(self, layer: LayerResult) -> str:
-        return "adaptive avg"
+        return self.caption_text
 
     def graph_details(self, layer: LayerResult) -> str:
         return "output " + "×".join(map(str, layer.params_spec["output_size"]))
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
-        return TorchLayer(Call("nn.AdaptiveAvgPool2d", p["output_size"]))
+        return TorchLayer(Call(self.torch_module, p["output_size"]))
+
+
+class AdaptiveAvgPool(_Adaptive):
+    name = "adaptive_avgpool"
+    summary = "adaptive average pooling to a fixed output size"
+    torch_module = "nn.AdaptiveAvgPool2d"
+    caption_text = "adaptive avg"
+
+
+class AdaptiveMaxPool(_Adaptive):
+    name = "adaptive_maxpool"
+    summary = "adaptive max pooling to a fixed output size"
+    torch_module = "nn.AdaptiveMaxPool2d"
+    caption_text = "adaptive max"
+
+
+class _GlobalPool(Kind):
+    """One value per channel from the whole map: [C, H, W] → [C, 1, 1]; 1 per input element under ``--flops all``."""
+
+    torch_module: ClassVar[str]
+    caption_text: ClassVar[str]
+    appearance = Appearance.BLOCK
+    role = Role.POOLING
+    charted = True
+
+    def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
+        c, h, w = spatial_input(inputs[0], self.name)
+        return Outcome(shape=(c, 1, 1), extra_flops=c * h * w, formula=f"{h}×{w} → 1×1 (global)", window=GLOBAL)
+
+    def caption(self, layer: LayerResult) -> str:
+        return self.caption_text
+
+    def graph_details(self, layer: LayerResult) -> str:
+        _, h, w = layer.input_shapes[0]
+        return f"over {h}×{w}"
+
+    def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
+        return TorchLayer(Call(self.torch_module, 1))
+
+
+class GlobalAvgPool(_GlobalPool):
+    name = "global_avgpool"
+    summary = "global average pooling: the mean of each map (Network in Network)"
+    torch_module = "nn.AdaptiveAvgPool2d"
+    caption_text = "global avg"
+
+
+class GlobalMaxPool(_GlobalPool):
+    name = "global_maxpool"
+    summary = "global max pooling: the maximum of each map"
+    torch_module = "nn.AdaptiveMaxPool2d"
+    caption_text = "global max"
 
 
 class Subsample(SlidingKind):
