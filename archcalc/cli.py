@@ -109,14 +109,16 @@ def main() -> None:
     help="matmul: 2 × MACs of conv/linear (torch.utils.flop_counter); all: every operation.",
 )
 @_warnings_option
+@click.option("--collapse", is_flag=True, help="One row per repeat block (text and markdown).")
 def table(
-    spec: str, input_shape: str | None, fmt: str, output: str | None, dtype: str, flop_mode: str, warning_mode: str
-) -> None:
+    spec: str, input_shape: str | None, fmt: str, output: str | None, dtype: str, flop_mode: str, warning_mode: str,
+    collapse: bool,
+) -> None:  # fmt: skip
     """Per-layer table of SPEC: output shapes, the arithmetic, parameters, MACs, receptive field, totals."""
     from .report import render_table
 
     analysis = _analysis(spec, input_shape, warning_mode, dtype=dtype, flops=flop_mode)
-    _emit(render_table(analysis, fmt.lower()), output)
+    _emit(render_table(analysis, fmt.lower(), collapse), output)
 
 
 @main.command(name="list")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 
 from .engine import Analysis
+from .errors import OptionError
 from .format import fmt_shape
 from .summary import COLUMNS, RIGHT_ALIGNED, receptive_field_text, summary_lines, table_rows, title, warning_lines
 
@@ -17,8 +18,8 @@ class TableFormat(enum.StrEnum):
     HTML = "html"
 
 
-def to_text(analysis: Analysis) -> str:
-    header, layer_rows = table_rows(analysis)
+def to_text(analysis: Analysis, collapse: bool = False) -> str:
+    header, layer_rows = table_rows(analysis, collapse)
     input_row = ["input", "", fmt_shape(analysis.input_shape), "", "", "1", "", ""]
     if len(header) > len(COLUMNS):
         input_row.insert(2, "")
@@ -50,8 +51,8 @@ def _md_cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(analysis: Analysis) -> str:
-    header, rows = table_rows(analysis)
+def to_markdown(analysis: Analysis, collapse: bool = False) -> str:
+    header, rows = table_rows(analysis, collapse)
     out = [f"### {_md_cell(title(analysis))}", ""]
     out.append("| " + " | ".join(header) + " |")
     out.append("| " + " | ".join("---:" if c in RIGHT_ALIGNED else "---" for c in header) + " |")
@@ -126,10 +127,18 @@ RENDERERS = {
 }
 
 
-def render_table(analysis: Analysis, fmt: TableFormat | str = TableFormat.TEXT) -> str:
+COLLAPSIBLE = (TableFormat.TEXT, TableFormat.MARKDOWN)
+
+
+def render_table(analysis: Analysis, fmt: TableFormat | str = TableFormat.TEXT, collapse: bool = False) -> str:
+    """The table in `fmt`; `collapse` shows each top-level repeat block as one row (text, Markdown)."""
     fmt = TableFormat(fmt)
+    if collapse and fmt not in COLLAPSIBLE:
+        raise OptionError(f"collapses text and markdown tables; {fmt} keeps one record per layer", option="--collapse")
     if fmt is TableFormat.HTML:
         from .html import to_html  # jinja2 is imported only for HTML
 
         return to_html(analysis)
+    if collapse:
+        return RENDERERS[fmt](analysis, collapse=True)  # type: ignore[call-arg]
     return RENDERERS[fmt](analysis)

@@ -143,6 +143,12 @@ class NetworkSpec:
         raise SpecError(f"no layer named '{layer}'", path=self.path)
 
 
+def default_name(kind: str, count: int) -> str:
+    """conv1, conv2, ...; relu6_1 where the kind's name ends in a digit (not relu61, which reads as
+    the 61st relu)."""
+    return f"{kind}_{count}" if kind[-1].isdigit() else f"{kind}{count}"
+
+
 def parse_input_shape(text: str) -> Shape:
     """``3x224x224`` (or ``3,224,224``) → ``(3, 224, 224)``."""
     parts = re.split(r"[x×,\s]+", text.strip().lower())
@@ -583,7 +589,7 @@ class _LayerReader:
         counters = scope.counters
         counters[kind_name] = count = counters.get(kind_name, 0) + 1
         if written is None and "name" not in entry:
-            written = f"{kind_name}{count}"
+            written = default_name(kind_name, count)
         else:
             label = scope.full_name(written) if isinstance(written, str) else f"{scope.prefix}#{index + 1}"
             self.check_name(entry, written, layer=label, kind=kind_name)

@@ -6,7 +6,8 @@ The text, Markdown, CSV and HTML views all read these, so they cannot disagree.
 from __future__ import annotations
 
 from .engine import Analysis, FlopMode, LayerResult
-from .format import fmt_pair, fmt_shape, human, megabytes
+from .format import fmt_pair, fmt_shape, fmt_shapes, human, megabytes
+from .spec import BlockSpec
 
 COLUMNS = ("Layer", "Kind", "Output shape", "Params", "MACs", "RF", "Shape arithmetic", "Param arithmetic")
 RIGHT_ALIGNED = {"Params", "MACs", "RF"}
@@ -40,14 +41,48 @@ def branched(analysis: Analysis) -> bool:
     return False
 
 
-def table_rows(analysis: Analysis) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-    """Header and layer rows; an Inputs column only when the network branches."""
-    rows = [layer_row(layer) for layer in analysis.layers]
+def block_row(block: BlockSpec, layers: list[LayerResult]) -> tuple[str, ...]:
+    """One row for a whole repeat block: its output, summed counts, and its parameters per repetition."""
+    first, last = layers[0], layers[-1]
+    params, macs = sum(layer.params for layer in layers), sum(layer.macs for layer in layers)
+    per = [
+        sum(layer.params for layer in layers[i : i + block.per_repetition])
+        for i in range(0, len(layers), block.per_repetition)
+    ]
+    params_text = f"{block.repeat} × {per[0]:,} = {params:,}" if len(set(per)) == 1 else f"{params:,}"
+    return (
+        block.name,
+        f"repeat ×{block.repeat}",
+        fmt_shape(last.output_shape),
+        f"{params:,}",
+        f"{macs:,}",
+        receptive_field_text(last),
+        f"{fmt_shapes(first.input_shapes)} → {fmt_shape(last.output_shape)} ({len(layers)} layers)",
+        params_text,
+    )
+
+
+def table_rows(analysis: Analysis, collapse: bool = False) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """Header and rows: a row per layer, or per top-level repeat block with `collapse`; an Inputs
+    column only when the network branches."""
+    starts = {block.first: block for block in analysis.spec.blocks if block.parent is None} if collapse else {}
+    rows: list[tuple[str, ...]] = []
+    inputs: list[tuple[str, ...]] = []
+    index = 0
+    while index < len(analysis.layers):
+        layer = analysis.layers[index]
+        block = starts.get(index)
+        if block is None:
+            rows.append(layer_row(layer))
+            index += 1
+        else:
+            rows.append(block_row(block, analysis.layers[block.first : block.last + 1]))
+            index = block.last + 1
+        inputs.append(layer.inputs)
     if not branched(analysis):
         return COLUMNS, rows
     header = COLUMNS[:2] + ("Inputs",) + COLUMNS[2:]
-    rows = [row[:2] + (", ".join(layer.inputs),) + row[2:] for row, layer in zip(rows, analysis.layers, strict=True)]
-    return header, rows
+    return header, [row[:2] + (", ".join(names),) + row[2:] for row, names in zip(rows, inputs, strict=True)]
 
 
 def flop_note(analysis: Analysis) -> str:

@@ -155,3 +155,21 @@ def test_warnings_error_fails_the_command_for_ci():
     assert result.stdout == ""
     assert CliRunner().invoke(main, ["table", "alexnet", "--warnings", "error"]).exit_code == 0
     assert CliRunner().invoke(main, ["render", "alexnet", "--input", "3x224x224", "--warnings", "error"]).exit_code == 1
+
+
+def test_collapse_shows_a_repeat_block_as_one_row():
+    result = CliRunner().invoke(main, ["table", "vgg19", "--collapse"])
+    full = CliRunner().invoke(main, ["table", "vgg19"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[4:-9] if line.strip()}
+    assert list(rows)[:4] == ["input", "block1", "pool1", "block2"]
+    # block5: four 3×3 convolutions of 512 maps: 4 × (3·3·512·512 + 512)
+    assert "repeat ×4" in rows["block5"] and "4 × 2,359,808 = 9,439,232" in rows["block5"]
+    assert result.stdout.splitlines()[-8:] == full.stdout.splitlines()[-8:]  # the same totals
+    resnet = CliRunner().invoke(main, ["table", "resnet50", "--collapse"]).stdout
+    stage = next(line for line in resnet.splitlines() if line.startswith("layer1 "))
+    # ResNet-50's layer1 after its first block: two bottlenecks of 1×1 64, 3×3 64, 1×1 256 (+ BN)
+    per_block = 256 * 64 + 2 * 64 * 2 + 64 * 64 * 9 + 2 * 64 * 2 + 64 * 256 + 2 * 256 * 2
+    assert "repeat ×2" in stage and f"2 × {per_block:,} = {2 * per_block:,}" in stage
+    refused = CliRunner().invoke(main, ["table", "vgg16", "--collapse", "--format", "csv"])
+    assert refused.exit_code == 2 and "--collapse: collapses text and markdown tables" in refused.stderr

@@ -712,3 +712,10 @@ def test_aliases_cannot_nest_blocks_past_the_limit():
         "net.yaml:102: layer 'b32.1.block1' (repeat block), field 'layers': "
         "repeat blocks are nested too deeply (more than 32 levels)"
     )
+
+
+def test_default_names_of_kinds_ending_in_a_digit_do_not_read_as_other_indices():
+    spec = archcalc.parse(
+        "name: x\ninput: [3, 8, 8]\nlayers:\n  - {kind: relu6}\n  - {kind: relu6}\n  - {kind: relu}\n"
+    )
+    assert [layer.name for layer in spec.layers] == ["relu6_1", "relu6_2", "relu1"]

@@ -228,11 +228,23 @@ def symmetric(padding: tuple[int, int, int, int]) -> tuple[int, int] | None:
     return (top, left) if top == bottom and left == right else None
 
 
-def with_padding(
-    make: Callable[[tuple[int, int]], Call], padding: tuple[int, int, int, int], fill: float | None = None
-) -> Call:
-    """`make(padding)` when PyTorch's symmetric padding can express it, else an explicit pad layer first."""
+def native_padding(padding: tuple[int, int, int, int], limit: tuple[int, int] | None = None) -> tuple[int, int] | None:
+    """(h, w) when the layer's own ``padding`` argument can express it: symmetric, and within `limit`
+    (pooling: at most half the kernel); None when an explicit pad layer must go first."""
     both = symmetric(padding)
+    if both is None or (limit is not None and (both[0] > limit[0] or both[1] > limit[1])):
+        return None
+    return both
+
+
+def with_padding(
+    make: Callable[[tuple[int, int]], Call],
+    padding: tuple[int, int, int, int],
+    fill: float | None = None,
+    limit: tuple[int, int] | None = None,
+) -> Call:
+    """`make(padding)` when PyTorch's own padding can express it, else an explicit pad layer first."""
+    both = native_padding(padding, limit)
     if both is not None:
         return make(both)
     top, bottom, left, right = padding

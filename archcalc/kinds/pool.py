@@ -42,6 +42,12 @@ def _pool_fields(dilation: bool) -> tuple[Field, ...]:
     return fields
 
 
+def pad_limit(kernel: tuple[int, int]) -> tuple[int, int]:
+    """PyTorch's pools take at most half the (undilated) kernel as padding; SAME with dilation can need
+    more, which then goes in a pad layer before the pool."""
+    return (kernel[0] // 2, kernel[1] // 2)
+
+
 class _Pool(SlidingKind):
     torch_module: ClassVar[str]
     pad_fill: ClassVar[float | None]  # value of explicit (asymmetric) padding; None: zeros
@@ -55,15 +61,15 @@ class _Pool(SlidingKind):
         stride = p["stride"] or kernel
         dilation = p.get("dilation", (1, 1))
         padding = p["padding"]
+        limit = pad_limit(kernel)
         if isinstance(padding, tuple) and symmetric(padding) is not None:
-            limit = (kernel[0] // 2, kernel[1] // 2)  # PyTorch's rule, on the undilated kernel
             if max(padding[:2]) > limit[0] or max(padding[2:]) > limit[1]:
                 raise LayerError(
                     f"padding {max(padding)} is more than half the kernel ({limit[0]}×{limit[1]} at most), "
                     "which PyTorch rejects",
                     field="padding",
                 )
-        geo = slide(h, w, kernel, stride, padding, dilation, p["ceil_mode"])
+        geo = slide(h, w, kernel, stride, padding, dilation, p["ceil_mode"], native_limit=limit)
         elements = c * geo.out_h * geo.out_w
         return Outcome(
             shape=(c, geo.out_h, geo.out_w),
@@ -86,7 +92,7 @@ class _Pool(SlidingKind):
             )
             return Call(self.torch_module, kernel, **kwargs)
 
-        return TorchLayer(with_padding(make, details["padding"], self.pad_fill))
+        return TorchLayer(with_padding(make, details["padding"], self.pad_fill, pad_limit(kernel)))
 
 
 class MaxPool(_Pool):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 from ..errors import LayerError
 from ..fields import PaddingMode
 from ..format import fmt_number, fmt_padding, fmt_pair
-from .base import Kind, Params, Window
+from .base import Kind, Params, Window, native_padding
 
 if TYPE_CHECKING:
     from ..engine import LayerResult
@@ -107,7 +107,10 @@ def slide(
     padding: PaddingMode | tuple[int, int, int, int],
     dilation: tuple[int, int] = (1, 1),
     ceil_mode: bool = False,
+    native_limit: tuple[int, int] | None = None,
 ) -> Sliding:
+    """The window's geometry; `native_limit` is the most padding the layer's own argument takes
+    (pooling: half the kernel), beyond which the padding is applied by a pad layer before it."""
     k_eff = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
     if padding is PaddingMode.SAME:
         top, bottom = same_padding(h, k_eff[0], stride[0])
@@ -117,7 +120,7 @@ def slide(
     else:
         top, bottom, left, right = padding
     warnings: list[str] = []
-    native = top == bottom and left == right  # PyTorch's own padding argument can express it
+    native = native_padding((top, bottom, left, right), native_limit) is not None
     out_h, f_h = _axis(0, h, kernel[0], stride[0], top, bottom, dilation[0], ceil_mode, native, warnings)
     out_w, f_w = _axis(1, w, kernel[1], stride[1], left, right, dilation[1], ceil_mode, native, warnings)
     if f_h == f_w:
