@@ -69,13 +69,21 @@ _warnings_option = click.option(
 )
 
 
-def _analysis(spec: str, input_shape: str | None, warning_mode: str = WarningMode.SHOW, **options: Any) -> Any:
-    """Load SPEC (a path or a bundled name), optionally on another input, and analyse it."""
-    from .engine import analyse
-    from .spec import load, parse_input_shape
+def _network(source: str, input_shape: str | None = None) -> Any:
+    """SOURCE (a YAML path, a bundled name or a model file / PyTorch class) as a NetworkSpec."""
+    from .importers import load_source
+    from .spec import parse_input_shape
 
     shape = parse_input_shape(input_shape) if input_shape else None
-    analysis = analyse(load(spec), input_shape=shape, **options)
+    network = load_source(source, shape)
+    return network.with_input(shape) if shape else network
+
+
+def _analysis(spec: str, input_shape: str | None, warning_mode: str = WarningMode.SHOW, **options: Any) -> Any:
+    """Load SOURCE, optionally on another input, and analyse it."""
+    from .engine import analyse
+
+    analysis = analyse(_network(spec, input_shape), **options)
     if WarningMode(warning_mode) is WarningMode.ERROR:
         analysis.raise_for_warnings()
     return analysis
@@ -119,6 +127,35 @@ def table(
 
     analysis = _analysis(spec, input_shape, warning_mode, dtype=dtype, flops=flop_mode)
     _emit(render_table(analysis, fmt.lower(), collapse), output)
+
+
+@main.command(name="import")
+@click.argument("source")
+@_input_option
+@click.option("-o", "--output", metavar="FILE", help="Write the spec to FILE (atomically) instead of stdout.")
+@click.option(
+    "--arg", "args", multiple=True, metavar="NAME=VALUE", help="PyTorch: a keyword argument of the class or factory."
+)
+def import_command(source: str, input_shape: str | None, output: str | None, args: tuple[str, ...]) -> None:
+    """Read SOURCE into a spec and print its totals.
+
+    SOURCE: a PyTorch FILE.py:NAME or package.module:NAME (a class or a factory function; importing
+    it RUNS THAT CODE, as torch itself would), an .onnx file, a Keras .keras file or model JSON
+    config, or a Caffe deploy .prototxt. Weights are never loaded.
+    """
+    from .engine import analyse
+    from .importers import import_mapping, parse_args
+    from .spec import from_mapping, parse_input_shape
+    from .specwriter import spec_yaml
+    from .summary import summary_lines
+
+    shape = parse_input_shape(input_shape) if input_shape else None
+    doc = import_mapping(source, shape, parse_args(args))
+    analysis = analyse(from_mapping(doc, source))  # validated before anything is written
+    _emit(spec_yaml(doc), output)
+    lines = [f"{analysis.name}: {len(analysis.layers)} layers from {source}"]
+    lines += [f"  {label}: {value}" for label, value in summary_lines(analysis)[:5]]
+    click.echo("\n".join(lines), err=output is None)
 
 
 @main.command(name="list")
@@ -312,7 +349,7 @@ def check(spec: str | None, check_all: bool, device: str, batch: int, torch_dtyp
     """Prove SPEC's numbers in PyTorch: shapes, parameters and FLOPs of every layer (exit 1 on a mismatch)."""
     from .crosscheck import check as run_check
     from .crosscheck import format_report
-    from .spec import bundled_names, load
+    from .spec import bundled_names
 
     if check_all == (spec is not None):
         raise click.UsageError("give either SPEC or --all")
@@ -320,7 +357,7 @@ def check(spec: str | None, check_all: bool, device: str, batch: int, torch_dtyp
     failed, unrunnable = [], []
     for index, name in enumerate(names, start=1):
         try:
-            report = run_check(load(name), device=device, batch=batch, dtype=torch_dtype)
+            report = run_check(_network(name), device=device, batch=batch, dtype=torch_dtype)
         except TorchRunError as error:
             if not check_all:
                 raise
@@ -358,7 +395,6 @@ def bench(spec: str, device: str, batch: int, steps: int, warmup: int, backward:
     """Time SPEC's forward (and backward) pass in PyTorch: mean ± sd per batch and the FLOP/s achieved."""
     from .bench import bench as run_bench
     from .bench import format_bench
-    from .spec import load
 
-    report = run_bench(load(spec), device, batch, steps, warmup, backward, torch_dtype)
+    report = run_bench(_network(spec), device, batch, steps, warmup, backward, torch_dtype)
     click.echo(format_bench(report), nl=False)

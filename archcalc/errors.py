@@ -84,6 +84,16 @@ class FieldValueError(SpecError):
     exit_code = 2
 
 
+class ImportFailure(ArchcalcError):
+    """A model file (or PyTorch class) that archcalc cannot read into a spec exactly.
+
+    The message names the operation, where it is in the source (module path, node name,
+    prototxt line) and, for an operation with no kind, the kinds that exist.
+    """
+
+    exit_code = 2
+
+
 class OptionError(ArchcalcError):
     """A command-line or API option with a value archcalc cannot use."""
 
