@@ -8,17 +8,21 @@
 
 from __future__ import annotations
 
-from .engine import Analysis, DType, FlopMode, LayerResult, ReceptiveField, Totals, analyse
-from .errors import ArchcalcError, LayerError, SpecError, TorchMissingError
-from .spec import LayerSpec, NetworkSpec, bundled_names, from_mapping, load, parse, parse_input_shape
+from .engine import Analysis, DType, FlopMode, LayerResult, ReceptiveField, Totals, WarningMode, analyse
+from .errors import ArchcalcError, ImportFailure, InvariantError, LayerError, SpecError, TorchMissingError
+from .importers import import_spec, load_source
+from .spec import BlockSpec, LayerSpec, NetworkSpec, bundled_names, from_mapping, load, parse, parse_input_shape
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Analysis",
     "ArchcalcError",
+    "BlockSpec",
     "DType",
     "FlopMode",
+    "ImportFailure",
+    "InvariantError",
     "LayerError",
     "LayerResult",
     "LayerSpec",
@@ -27,11 +31,14 @@ __all__ = [
     "SpecError",
     "TorchMissingError",
     "Totals",
+    "WarningMode",
     "__version__",
     "analyse",
     "bundled_names",
     "from_mapping",
+    "import_spec",
     "load",
+    "load_source",
     "parse",
     "parse_input_shape",
 ]

@@ -94,6 +94,17 @@ class IntPair(FieldType):
         return {"oneOf": [item, {"type": "array", "items": item, "minItems": 2, "maxItems": 2}]}
 
 
+def _sides(value: Any) -> tuple[int, int, int, int] | None:
+    """An int, [h, w] or [top, bottom, left, right] of non-negative ints as (top, bottom, left, right)."""
+    if _is_int(value) and value >= 0:
+        return (value, value, value, value)
+    if isinstance(value, list) and len(value) in (2, 4) and all(_is_int(v) and v >= 0 for v in value):
+        if len(value) == 2:
+            return (value[0], value[0], value[1], value[1])
+        return (value[0], value[1], value[2], value[3])
+    return None
+
+
 class Padding(FieldType):
     """``same`` / ``valid``, an int, ``[h, w]``, or ``[top, bottom, left, right]``.
 
@@ -108,16 +119,13 @@ class Padding(FieldType):
                 raise FieldValueError(
                     f"must be 'same', 'valid', an integer, [h, w] or [top, bottom, left, right], got {value!r}"
                 ) from None
-        if _is_int(value) and value >= 0:
-            return (value, value, value, value)
-        if isinstance(value, list) and len(value) in (2, 4) and all(_is_int(v) and v >= 0 for v in value):
-            if len(value) == 2:
-                return (value[0], value[0], value[1], value[1])
-            return (value[0], value[1], value[2], value[3])
-        raise FieldValueError(
-            "must be 'same', 'valid', a non-negative integer, [h, w] or [top, bottom, left, right], "
-            f"got {_describe(value)}"
-        )
+        sides = _sides(value)
+        if sides is None:
+            raise FieldValueError(
+                "must be 'same', 'valid', a non-negative integer, [h, w] or [top, bottom, left, right], "
+                f"got {_describe(value)}"
+            )
+        return sides
 
     def schema(self) -> dict[str, Any]:
         item = {"type": "integer", "minimum": 0}
@@ -138,15 +146,12 @@ class Sides(FieldType):
     """
 
     def coerce(self, value: Any) -> tuple[int, int, int, int]:
-        if _is_int(value) and value >= 0:
-            return (value, value, value, value)
-        if isinstance(value, list) and len(value) in (2, 4) and all(_is_int(v) and v >= 0 for v in value):
-            if len(value) == 2:
-                return (value[0], value[0], value[1], value[1])
-            return (value[0], value[1], value[2], value[3])
-        raise FieldValueError(
-            f"must be a non-negative integer, [h, w] or [top, bottom, left, right], got {_describe(value)}"
-        )
+        sides = _sides(value)
+        if sides is None:
+            raise FieldValueError(
+                f"must be a non-negative integer, [h, w] or [top, bottom, left, right], got {_describe(value)}"
+            )
+        return sides
 
     def schema(self) -> dict[str, Any]:
         item = {"type": "integer", "minimum": 0}

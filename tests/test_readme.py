@@ -41,3 +41,10 @@ def test_the_two_commands_come_first():
     assert commands[0].endswith("archcalc table alexnet")
     assert commands[1].endswith(".venv/bin/python -m pytest")
     assert commands[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_quoted_collapsed_table_lines_are_real():
+    quoted = re.search(r"`archcalc table vgg19 --collapse`.*?```\n(.*?)```", README, re.S).group(1)
+    real = CliRunner().invoke(main, ["table", "vgg19", "--collapse"]).stdout.splitlines()
+    lines = [line for line in quoted.splitlines() if line != "..."]
+    assert len(lines) == 5 and all(line in real for line in lines)
