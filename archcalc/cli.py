@@ -33,20 +33,26 @@ class _Failure(click.ClickException):
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
+        from .fileio import Interrupted
+
         try:
             return super().invoke(ctx)
         except ArchcalcError as error:
             raise _Failure(error) from None
+        except (KeyboardInterrupt, Interrupted) as stop:  # the shell's convention: 128 + the signal
+            signum = stop.signum if isinstance(stop, Interrupted) else 2
+            click.echo("archcalc: interrupted", err=True)
+            raise click.exceptions.Exit(128 + signum) from None
 
 
 def _emit(data: str | bytes, output: str | None) -> None:
-    """To stdout, or atomically to OUTPUT (saying so on stderr)."""
+    """To stdout, or to OUTPUT as ``fileio.write_output`` writes (saying so on stderr)."""
     if output is None or output == "-":
         click.echo(data, nl=False)
         return
-    from .fileio import write_atomic
+    from .fileio import write_output
 
-    write_atomic(output, data)
+    write_output(output, data)
     click.echo(f"wrote {output}", err=True)
 
 
@@ -102,7 +108,11 @@ def main() -> None:
 @click.argument("spec")
 @_input_option
 @click.option(
-    "-f", "--format", "fmt", type=_choice(TableFormat), default="text", show_default=True, help="Output format."
+    "-f",
+    "--format",
+    "fmt",
+    type=_choice(TableFormat),
+    help="Output format (default: from the -o extension: .txt, .md, .csv, .json, .html; else text).",
 )
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
 @click.option(
@@ -119,14 +129,16 @@ def main() -> None:
 @_warnings_option
 @click.option("--collapse", is_flag=True, help="One row per repeat block (text and markdown).")
 def table(
-    spec: str, input_shape: str | None, fmt: str, output: str | None, dtype: str, flop_mode: str, warning_mode: str,
-    collapse: bool,
+    spec: str, input_shape: str | None, fmt: str | None, output: str | None, dtype: str, flop_mode: str,
+    warning_mode: str, collapse: bool,
 ) -> None:  # fmt: skip
     """Per-layer table of SPEC: output shapes, the arithmetic, parameters, MACs, receptive field, totals."""
-    from .report import render_table
+    from .fileio import format_for
+    from .report import TABLE_SUFFIXES, render_table
 
+    chosen = TableFormat(fmt.lower()) if fmt else format_for(output, TABLE_SUFFIXES, TableFormat.TEXT)
     analysis = _analysis(spec, input_shape, warning_mode, dtype=dtype, flops=flop_mode)
-    _emit(render_table(analysis, fmt.lower(), collapse), output)
+    _emit(render_table(analysis, chosen, collapse), output)
 
 
 @main.command(name="import")
@@ -205,12 +217,9 @@ _SUFFIX_FORMATS = {"gv": RenderFormat.DOT, "tex": RenderFormat.TIKZ, **{f.value:
 
 def _render_format(fmt: str | None, output: str | None) -> RenderFormat:
     """--format, else the -o extension, else SVG."""
-    if fmt is not None:
-        return RenderFormat(fmt.lower())
-    from pathlib import Path
+    from .fileio import format_for
 
-    suffix = Path(output).suffix.lower().lstrip(".") if output else ""
-    return _SUFFIX_FORMATS.get(suffix, RenderFormat.SVG)
+    return RenderFormat(fmt.lower()) if fmt is not None else format_for(output, _SUFFIX_FORMATS, RenderFormat.SVG)
 
 
 def _scale_option(name: str, help_text: str) -> Any:

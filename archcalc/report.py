@@ -18,6 +18,12 @@ class TableFormat(enum.StrEnum):
     HTML = "html"
 
 
+TABLE_SUFFIXES = {
+    "txt": TableFormat.TEXT, "text": TableFormat.TEXT, "md": TableFormat.MARKDOWN, "markdown": TableFormat.MARKDOWN,
+    "csv": TableFormat.CSV, "json": TableFormat.JSON, "html": TableFormat.HTML, "htm": TableFormat.HTML,
+}  # fmt: skip
+
+
 def to_text(analysis: Analysis, collapse: bool = False) -> str:
     header, layer_rows = table_rows(analysis, collapse)
     input_row = ["input", "", fmt_shape(analysis.input_shape), "", "", "1", "", ""]

@@ -15,12 +15,27 @@ them), ``draw`` (cuboids, kernels, arrows), ``legend``, ``export`` (SVG, TikZ).
 
 from __future__ import annotations
 
-from ..palette import PALETTE, Role
-from .columns import Column, columns_of
-from .export import latex_text, render_svg, render_tikz
-from .layout import build_figure
-from .options import FlowDirection, LabelSet, Mapping, Options, Scale, figure_options
-from .primitives import Box, Figure, Label, Polygon, Segment
+import importlib
+from typing import Any
+
+# Loaded on first use, so that `archcalc table` (which needs only the option names) stays fast.
+_EXPORTS = {
+    "PALETTE": "..palette", "Role": "..palette",
+    "Column": ".columns", "columns_of": ".columns",
+    "latex_text": ".export", "render_svg": ".export", "render_tikz": ".export",
+    "build_figure": ".layout",
+    "FlowDirection": ".options", "LabelSet": ".options", "Mapping": ".options", "Options": ".options",
+    "Scale": ".options", "figure_options": ".options",
+    "Box": ".primitives", "Figure": ".primitives", "Label": ".primitives", "Polygon": ".primitives",
+    "Segment": ".primitives",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+
 
 __all__ = [
     "PALETTE",
