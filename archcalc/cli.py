@@ -28,7 +28,9 @@ class _Failure(click.ClickException):
         self.exit_code = error.exit_code
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"archcalc: error: {self.format_message()}", err=True)
+        from .format import visible
+
+        click.echo(f"archcalc: error: {visible(self.format_message())}", err=True)
 
 
 class _Group(click.Group):

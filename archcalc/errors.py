@@ -61,7 +61,9 @@ class SpecError(ArchcalcError):
         if self.field is not None:
             parts.append(f"field '{self.field}'")
         where = ", ".join(parts)
-        return head + (where + ": " if where else "") + self.message
+        from .format import visible  # a quoted name never reaches a terminal raw
+
+        return visible(head + (where + ": " if where else "") + self.message)
 
 
 class LayerError(SpecError):

@@ -5,8 +5,17 @@ Pure functions on exact numbers; no view depends on another view or on the layer
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from fractions import Fraction
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: what a terminal may act on
+
+
+def visible(text: str) -> str:
+    """`text` with every control character written as an escape (``\\x1b``), for messages that
+    quote what a user or a file gave: a terminal shows them, never obeys them."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def fmt_int(value: int) -> str:

@@ -54,7 +54,17 @@ def to_text(analysis: Analysis, collapse: bool = False) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Table-cell text: pipes and backslashes escaped, raw HTML shown as text (entities)."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would evaluate
+
+
+def csv_text(text: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading formula character gets a ' (OWASP's rule)."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def to_markdown(analysis: Analysis, collapse: bool = False) -> str:
@@ -100,7 +110,7 @@ def to_csv(analysis: Analysis) -> str:
     for layer in analysis.layers:
         writer.writerow(
             (
-                layer.name,
+                csv_text(layer.name),
                 layer.kind,
                 "x".join(map(str, layer.output_shape)),
                 layer.params,

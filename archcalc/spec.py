@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import FieldValueError, SpecError
+from .format import CONTROL, visible
 from .kinds import KINDS, Shape
 from .resources import resource_dir
 from .yamlload import UnsupportedValue, line_of, load_yaml
@@ -304,17 +305,31 @@ def _check_top_level(doc: Any, fail: _Fail) -> None:
             raise fail(f"missing required field '{key}'", doc, field=key)
 
 
+MAX_TEXT_LENGTH = {"name": MAX_NAME_LENGTH, "description": 10_000, "source": 2_000}
+TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # descriptions may hold tabs and newlines
+
+
 def _read_texts(doc: Mapping[str, Any], fail: _Fail) -> dict[str, str]:
-    """``name`` (required, non-empty), ``description`` and ``source``, stripped."""
+    """``name`` (required, non-empty, one line), ``description`` and ``source``, stripped, bounded."""
     texts = {}
     for key in ("name", "description", "source"):
         value = doc.get(key, "")
         if not isinstance(value, str):
             raise fail.value(f"must be a string, got {value!r}", value, doc, key, field=key)
-        texts[key] = value.strip()
+        value = value.strip()
+        if len(value) > MAX_TEXT_LENGTH[key]:
+            raise fail(f"is longer than {MAX_TEXT_LENGTH[key]:,} characters", doc, key, field=key)
+        control = (CONTROL if key == "name" else TEXT_CONTROL).search(value)
+        if control:
+            raise fail(_control_message(control.group()), doc, key, field=key)
+        texts[key] = value
     if not texts["name"]:
         raise fail("must not be empty", doc, "name", field="name")
     return texts
+
+
+def _control_message(char: str) -> str:
+    return f"holds the control character {visible(char)}: names are text on one line (no control characters)"
 
 
 def _read_input(doc: Mapping[str, Any], fail: _Fail) -> Shape:
@@ -512,6 +527,9 @@ class _LayerReader:
         if len(written) > MAX_NAME_LENGTH:
             message = f"is longer than {MAX_NAME_LENGTH} characters"
             raise self.fail(message, entry, "name", layer=written[:40] + "…", field="name")
+        control = CONTROL.search(written)
+        if control:
+            raise self.fail(_control_message(control.group()), entry, "name", layer=visible(written), field="name")
         if written == BLOCK_INPUT:
             message = f"'{BLOCK_INPUT}' is reserved: inside a repeat block it names the input of a repetition"
             raise self.fail(message, entry, "name", field="name", **where)

@@ -59,7 +59,7 @@ def test_same_padding_becomes_explicit_asymmetric_padding():
 
 
 HOSTILE = """
-name: "Evil\\"\\"\\"\\nimport os; os.system('touch pwned')  # class"
+name: "Evil\\"\\"\\" import os; os.system('touch pwned')  # class"
 description: "\\"\\"\\"); import os #\\n"
 source: "'; raise SystemExit #"
 input: {channels: 3, height: 16, width: 16}
@@ -68,14 +68,14 @@ layers:
   - {kind: relu, name: "class"}
   - {kind: relu, name: "forward"}
   - {kind: relu, name: "self"}
-  - {kind: relu, name: "conv\\nimport os"}
+  - {kind: relu, name: "conv;import os"}
   - {kind: relu, name: "conv import os"}
   - {kind: relu, name: "Überschicht ✓"}
   - {kind: relu, name: "ß"}
   - {kind: relu, name: "0day"}
   - {kind: relu, name: "a\\"; b='"}
   - {kind: relu, name: "LAYER_NAMES"}
-  - {kind: concat, name: "}\\n{", inputs: ["class", "forward"]}
+  - {kind: concat, name: "} {", inputs: ["class", "forward"]}
 """
 
 
