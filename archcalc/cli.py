@@ -1,12 +1,13 @@
 """The ``archcalc`` command: a thin click layer over the library.
 
-This is the only place where exceptions become exit codes: 0 success, 1 a failed check,
-2 bad input (a spec, an option, a missing dependency).
+This is the only place where exceptions become exit codes: 0 success, 1 a failed check (or --warnings error),
+2 bad input (a spec, a model file, an option, a missing dependency), 70 a bug, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import enum
+import sys
 from typing import Any
 
 import click
@@ -34,6 +35,32 @@ class _Failure(click.ClickException):
 
 
 class _Group(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Option errors in one line, as every other error (click's own form takes three)."""
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)  # without standalone mode, click returns an Exit's code
+            if isinstance(code, int) and code:
+                sys.exit(code)
+            return code
+        except click.UsageError as error:
+            from .format import visible
+
+            if isinstance(error, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+                click.echo(error.format_message(), err=True)  # no arguments at all: the help
+                sys.exit(2)
+            where = f"{error.ctx.command_path}: " if error.ctx is not None else ""
+            click.echo(f"archcalc: error: {where}{visible(error.format_message())}", err=True)
+            sys.exit(2)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.exceptions.Exit as stop:
+            sys.exit(stop.exit_code)
+        except click.Abort:  # Ctrl-C while click itself was reading
+            click.echo("archcalc: interrupted", err=True)
+            sys.exit(130)
+
     def invoke(self, ctx: click.Context) -> Any:
         from .fileio import Interrupted
 

@@ -70,7 +70,7 @@ def check(
     """Run `spec` in PyTorch and compare every layer with the engine."""
     import_torch()  # before the clock: the first import of torch takes seconds
     started = time.perf_counter()
-    built = build(spec, device, dtype, batch)
+    built = build(spec, device, dtype, batch, initialise=False)
     torch, analysis, model = built.torch, built.analysis, built.model.eval()
     from torch.utils.flop_counter import FlopCounterMode
 

@@ -51,6 +51,16 @@ class FieldType:
         raise NotImplementedError
 
 
+MAX_SIZE = 2**40  # any size or count in a spec: beyond it, float views and torch would lose exactness
+
+
+def check_size(value: int) -> int:
+    """A size within archcalc's stated limit (MAX_SIZE), or a FieldValueError saying so."""
+    if value > MAX_SIZE:
+        raise FieldValueError(f"must be at most {MAX_SIZE:,} (archcalc's limit on any size), got {value:.3e}")
+    return value
+
+
 class Integer(FieldType):
     __slots__ = ("minimum",)
 
@@ -63,10 +73,10 @@ class Integer(FieldType):
         if value < self.minimum:
             word = "positive" if self.minimum == 1 else f"at least {self.minimum}"
             raise FieldValueError(f"must be {word}, got {value}")
-        return int(value)
+        return check_size(int(value))
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "integer", "minimum": self.minimum}
+        return {"type": "integer", "minimum": self.minimum, "maximum": MAX_SIZE}
 
 
 class IntPair(FieldType):
@@ -82,23 +92,25 @@ class IntPair(FieldType):
         if _is_int(value):
             if value < self.minimum:
                 raise FieldValueError(f"must be {word} or a pair [height, width], got {value}")
-            return (value, value)
+            return (check_size(value), value)
         if isinstance(value, list) and len(value) == 2 and all(_is_int(v) for v in value):
             if min(value) < self.minimum:
                 raise FieldValueError(f"both values must be ≥ {self.minimum}, got {list(value)}")
-            return (value[0], value[1])
+            return (check_size(value[0]), check_size(value[1]))
         raise FieldValueError(f"must be {word} or a pair [height, width], got {_describe(value)}")
 
     def schema(self) -> dict[str, Any]:
-        item = {"type": "integer", "minimum": self.minimum}
+        item = {"type": "integer", "minimum": self.minimum, "maximum": MAX_SIZE}
         return {"oneOf": [item, {"type": "array", "items": item, "minItems": 2, "maxItems": 2}]}
 
 
 def _sides(value: Any) -> tuple[int, int, int, int] | None:
     """An int, [h, w] or [top, bottom, left, right] of non-negative ints as (top, bottom, left, right)."""
     if _is_int(value) and value >= 0:
-        return (value, value, value, value)
+        return (check_size(value),) * 4  # type: ignore[return-value]
     if isinstance(value, list) and len(value) in (2, 4) and all(_is_int(v) and v >= 0 for v in value):
+        for v in value:
+            check_size(v)
         if len(value) == 2:
             return (value[0], value[0], value[1], value[1])
         return (value[0], value[1], value[2], value[3])
@@ -210,6 +222,8 @@ class Number(FieldType):
             raise FieldValueError(f"must be a number, got {_describe(value)}")
         if value != value:  # NaN
             raise FieldValueError("must be a number, got NaN")
+        if isinstance(value, int) and abs(value) > MAX_SIZE or value in (float("inf"), float("-inf")):
+            raise FieldValueError(f"must be a finite number, got {value:.3e}")
         low, high = self.minimum, self.maximum
         if low is not None and (value <= low if self.exclusive_minimum else value < low):
             raise FieldValueError(f"must be {'>' if self.exclusive_minimum else '≥'} {low:g}, got {value:g}")

@@ -61,16 +61,22 @@ def bracketed(shape: Sequence[int]) -> str:
     return "[" + ", ".join(str(v) for v in shape) + "]"
 
 
-def human(value: float, unit: str = "") -> str:
-    """1_448_813_632 → '1.45 G' (decimal prefixes, as MACs/FLOPs are usually quoted)."""
-    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= factor:
-            return f"{value / factor:.2f} {prefix}{unit}"
-    return f"{value:g} {unit}".rstrip()
+def _hundredths(value: int, unit: int) -> str:
+    """value / unit to two decimals, rounded half up, in exact integer arithmetic (any size)."""
+    hundredths = (value * 100 + unit // 2) // unit
+    return f"{hundredths // 100:,}.{hundredths % 100:02d}"
+
+
+def human(value: int, unit: str = "") -> str:
+    """1_448_813_632 → '1.45 G' (decimal prefixes, as MACs/FLOPs are usually quoted); exact at any size."""
+    for exponent, prefix in ((15, "P"), (12, "T"), (9, "G"), (6, "M"), (3, "k")):
+        if abs(value) >= 10**exponent:
+            return f"{_hundredths(value, 10**exponent)} {prefix}{unit}"
+    return f"{value} {unit}".rstrip()
 
 
 def megabytes(n_bytes: int) -> str:
     """Decimal megabytes as torchinfo prints them; kilobytes below 0.1 MB so small nets do not read 0.00."""
     if n_bytes < 100_000:
-        return f"{n_bytes / 1e3:,.2f} kB"
-    return f"{n_bytes / 1e6:,.2f} MB"
+        return f"{_hundredths(n_bytes, 1_000)} kB"
+    return f"{_hundredths(n_bytes, 1_000_000)} MB"

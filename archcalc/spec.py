@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import FieldValueError, SpecError
+from .fields import MAX_SIZE
 from .format import CONTROL, visible
 from .kinds import KINDS, Shape
 from .resources import resource_dir
@@ -153,14 +154,16 @@ def default_name(kind: str, count: int) -> str:
 def parse_input_shape(text: str) -> Shape:
     """``3x224x224`` (or ``3,224,224``) → ``(3, 224, 224)``."""
     parts = re.split(r"[x×,\s]+", text.strip().lower())
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    if len(parts) != 3 or not all(re.fullmatch(r"[0-9]{1,15}", p) for p in parts):
         raise SpecError(f"input shape must look like 3x224x224 (channels x height x width), got {text!r}")
     return _check_input_shape(tuple(int(p) for p in parts), None)
 
 
 def _check_input_shape(shape: Shape, path: str | None) -> Shape:
-    if len(shape) != 3 or any(not isinstance(v, int) or v < 1 for v in shape):
+    if len(shape) != 3 or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in shape):
         raise SpecError(f"input shape must be three positive integers (C, H, W), got {shape}", path=path)
+    if max(shape) > MAX_SIZE:
+        raise SpecError(f"input sizes must be at most {MAX_SIZE:,} (archcalc's limit on any size)", path=path)
     return tuple(shape)
 
 
@@ -363,6 +366,9 @@ def _read_input(doc: Mapping[str, Any], fail: _Fail) -> Shape:
             raise fail.value(
                 f"must be a positive integer, got {value!r}", value, container, where, field=f"input.{key}"
             )
+        if value > MAX_SIZE:
+            message = f"must be at most {MAX_SIZE:,} (archcalc's limit on any size), got {value:.3e}"
+            raise fail(message, container, where, field=f"input.{key}")
     return tuple(value for _, value, _, _ in values)
 
 

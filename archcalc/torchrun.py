@@ -32,14 +32,17 @@ class TorchDType(enum.StrEnum):
 
 
 @contextmanager
-def torch_errors(spec_name: str, device: str, dtype: str) -> Iterator[None]:
+def torch_errors(spec_name: str, device: str, dtype: str, doing: str = "run") -> Iterator[None]:
+    """torch's refusals (RuntimeError, NotImplementedError, ValueError from GroupNorm, memory) as one line."""
     try:
         yield
-    except (RuntimeError, NotImplementedError, ValueError) as error:  # torch's refusals (GroupNorm: ValueError)
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    except (RuntimeError, NotImplementedError, ValueError, MemoryError, OverflowError) as error:
+        text = str(error).strip()
+        first_line = text.splitlines()[0] if text else type(error).__name__
+        # another dtype or device helps only when a kernel is missing for this one
+        hint = " (try --dtype float32, or another --device)" if "not implemented" in text.lower() else ""
         raise TorchRunError(
-            f"PyTorch could not run {spec_name} in {dtype} on {device}: {first_line} "
-            "(try --dtype float32, or another --device)"
+            f"PyTorch could not {doing} {spec_name} in {dtype} on {device}: {first_line}{hint}"
         ) from None
 
 
@@ -81,17 +84,28 @@ class Built:
     inputs: Any
 
 
-def build(spec: NetworkSpec, device: Device | str, dtype: TorchDType | str, batch: int) -> Built:
-    """The shared first half of `check` and `bench`."""
+def build(
+    spec: NetworkSpec, device: Device | str, dtype: TorchDType | str, batch: int, initialise: bool = True
+) -> Built:
+    """The shared first half of `check` and `bench`. Without `initialise` the weights are left as
+    they come (built on the meta device, then given memory): shapes, counts and FLOPs do not
+    depend on their values, and initialising large networks costs seconds."""
     torch = import_torch()
     analysis = analyse(spec, flops=FlopMode.MATMUL)
     generated = generate(analysis)
     where = resolve_device(torch, device)
     torch_dtype = getattr(torch, TorchDType(dtype).value)
-    model, attributes = build_model(generated)
-    model = model.to(device=where, dtype=torch_dtype)
-    inputs = torch.randn(batch, *analysis.input_shape, device=where, dtype=torch_dtype)
-    return Built(torch, analysis, generated, model, attributes, where, TorchDType(dtype).value, inputs)
+    name = TorchDType(dtype).value
+    with torch_errors(spec.name, where, name, doing="build"):
+        if initialise:
+            model, attributes = build_model(generated)
+        else:
+            with torch.device("meta"):
+                model, attributes = build_model(generated)
+            model = model.to_empty(device=where)
+        model = model.to(device=where, dtype=torch_dtype)
+        inputs = torch.randn(batch, *analysis.input_shape, device=where, dtype=torch_dtype)
+    return Built(torch, analysis, generated, model, attributes, where, name, inputs)
 
 
 def torch_param_counts(module: Any) -> tuple[int, int]:

@@ -103,6 +103,11 @@ def line_of(container: Any, key: Any = None) -> int | None:
 def _decode(data: bytes, path: str) -> str:
     if len(data) > MAX_BYTES:
         raise SpecError(f"file is too large ({len(data):,} bytes; the limit is {MAX_BYTES:,})", path=path)
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) > 1 and (data[0] == 0) != (data[1] == 0))
+    if utf16 and b"\x00" in data[:8192]:
+        raise SpecError(
+            "this file is UTF-16; archcalc reads specs as UTF-8 (convert it: iconv -f UTF-16 -t UTF-8)", path=path
+        )
     if b"\x00" in data[:8192]:
         raise SpecError("this is not a YAML text file (it contains binary data)", path=path)
     try:

@@ -122,6 +122,8 @@ def _number(field: Field) -> st.SearchStrategy[float]:
 
 def _value(draw, field: Field, channels: int) -> Any:
     kind = field.type
+    if isinstance(kind, Integer) and field.name == "groups":  # group counts must divide the channels
+        return draw(st.sampled_from([g for g in range(1, channels + 1) if channels % g == 0]))
     if isinstance(kind, Integer):
         return draw(st.integers(kind.minimum, kind.minimum + 5))
     if isinstance(kind, IntPair):

@@ -97,8 +97,12 @@ def import_spec(source: str, input_shape: Shape | None = None, args: Mapping[str
 
 def load_source(source: str, input_shape: Shape | None = None, args: Mapping[str, Any] | None = None) -> NetworkSpec:
     """What every command's SOURCE argument accepts: a YAML spec, a bundled name, or a model."""
-    from ..spec import load
+    from ..spec import load, parse
 
+    if source == "-":  # a spec on standard input
+        import sys
+
+        return parse(sys.stdin.buffer.read(), "<stdin>")
     if source_format(source) is SourceFormat.YAML:
         return load(source)
     return import_spec(source, input_shape, args)

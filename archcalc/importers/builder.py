@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import ImportFailure
-from ..kinds import KINDS, Shape
+from ..errors import FieldValueError, ImportFailure, SpecError
+from ..kinds import KINDS, Kind, Shape
 from ..spec import INPUT_NAME, MAX_NAME_LENGTH
+from .repeats import find_repeats
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -44,7 +45,9 @@ class SpecBuilder:
         }
         self.producers: dict[str, str] = {}  # source tensor / layer name → layer name (or "input")
         self.taken: set[str] = {INPUT_NAME}
+        self.next_suffix: dict[str, int] = {}  # base name → first suffix not yet tried (keeps unique() linear)
         self.last = INPUT_NAME
+        self._shapes: dict[str, Shape] = {INPUT_NAME: tuple(input_shape)}  # layers inferred so far, in order
 
     def set_input(self, tensor: str) -> None:
         self.producers[tensor] = INPUT_NAME
@@ -61,9 +64,10 @@ class SpecBuilder:
 
     def unique(self, wanted: str, kind: str) -> str:
         base = clean_name(wanted, kind)
-        name, counter = base, 2
+        name, counter = base, self.next_suffix.get(base, 2)
         while name in self.taken:
             name, counter = f"{base}_{counter}", counter + 1
+        self.next_suffix[base] = counter
         self.taken.add(name)
         return name
 
@@ -84,7 +88,37 @@ class SpecBuilder:
         self.last = layer_name
         return layer_name
 
+    def shape(self, tensor: str) -> Shape:
+        """The shape of `tensor` by archcalc's own rules, for the hyper-parameters that depend on it
+        (ONNX's SAME_LOWER padding, a reshape's target). Each layer is inferred once, in order."""
+        wanted = self.resolve(tensor)
+        layers = self.doc["layers"]
+        while wanted not in self._shapes:
+            index = len(self._shapes) - 1
+            layer = layers[index]
+            kind = KINDS[layer["kind"]]
+            sources = layer.get("inputs", layers[index - 1]["name"] if index else INPUT_NAME)
+            inputs = [self._shapes[name] for name in ([sources] if isinstance(sources, str) else sources)]
+            try:
+                outcome = kind.infer(_layer_params(kind, layer), inputs)
+            except SpecError as exc:
+                raise exc.located(layer=layer["name"], kind=kind.name) from None
+            self._shapes[layer["name"]] = outcome.shape
+        return self._shapes[wanted]
+
     def mapping(self) -> dict[str, Any]:
         if not self.doc["layers"]:
             raise ImportFailure("the model has no layers archcalc can show")
-        return self.doc
+        return {**self.doc, "layers": find_repeats(self.doc["layers"])}  # runs of identical blocks as repeat blocks
+
+
+def _layer_params(kind: Kind, layer: dict[str, Any]) -> dict[str, Any]:
+    """A layer's fields as the spec reader validates them, defaults filled in."""
+    params: dict[str, Any] = {}
+    for field in kind.fields:
+        value = layer.get(field.name, None if field.required else field.default)
+        try:
+            params[field.name] = field.type.coerce(value) if value is not None else None
+        except FieldValueError as exc:
+            raise SpecError(exc.message, layer=layer["name"], kind=kind.name, field=field.name) from None
+    return params
