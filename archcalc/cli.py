@@ -320,6 +320,17 @@ def render(
         return
     from .graph import render_graph, to_dot
 
+    context = click.get_current_context()
+    figure_only = [
+        "/".join(param.opts + param.secondary_opts)
+        for param in context.command.params
+        if param.name in ("legend", "labels", "spatial_scale", "channel_scale", "colors")
+        and context.get_parameter_source(param.name) is click.core.ParameterSource.COMMANDLINE
+    ]
+    if figure_only:
+        raise OptionError(
+            f"{', '.join(figure_only)} shape the 3d figure; --style graph does not take them", option="--style"
+        )
     if chosen is RenderFormat.TIKZ:
         raise OptionError("tikz is for the 3d figure; the graph writes svg, png, pdf or dot", option="--format")
     if chosen is RenderFormat.DOT:

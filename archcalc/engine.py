@@ -205,6 +205,50 @@ class Analysis:
             "totals": self.totals.to_dict(),
         }
 
+    # --- what the commands write, as methods (each view is imported when first used) ------------
+
+    def table(self, fmt: str = "text", collapse: bool = False) -> str:
+        """`archcalc table`: text, markdown, csv, json or html."""
+        from .report import render_table
+
+        return render_table(self, fmt, collapse)
+
+    def svg(self, **options: Any) -> str:
+        """`archcalc render`: the 3D figure as SVG (options as ``figure3d.Options``)."""
+        from .figure3d import Options, build_figure, render_svg
+
+        return render_svg(build_figure(self, Options(**options)))
+
+    def dot(self, direction: str = "tb") -> str:
+        """`archcalc render --style graph --format dot`: the layer graph as DOT text."""
+        from .graph import to_dot
+
+        return to_dot(self, direction)
+
+    def code(self) -> str:
+        """`archcalc codegen`: a self-contained PyTorch module."""
+        from .codegen import generate
+
+        return generate(self).source
+
+    def check(self, device: str = "auto", batch: int = 2, dtype: str = "float32") -> Any:
+        """`archcalc check`: a CheckReport comparing every layer with PyTorch (``.ok``)."""
+        from .crosscheck import check
+
+        return check(self.spec.with_input(self.input_shape), device, batch, dtype)
+
+    def _repr_html_(self) -> str:
+        from .html import notebook_html
+
+        return notebook_html(self)
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def __repr__(self) -> str:  # not the 7,000-character dataclass dump
+        t = self.totals
+        return f"<Analysis {self.name!r}: {len(self.layers)} layers, {t.params:,} params, {t.macs:,} MACs>"
+
     def raise_for_warnings(self) -> None:
         """WarningsAsErrors listing every warning, if there is one (``--warnings error``)."""
         found = [f"{layer.name}: {warning}" for layer in self.layers for warning in layer.warnings]

@@ -27,6 +27,22 @@ def derivation(layer: LayerResult) -> list[tuple[str, str]]:
     return rows
 
 
+def notebook_html(analysis: Analysis) -> str:
+    """A fragment for a notebook cell: the figure, the table and the totals, its CSS scoped to itself."""
+    from markupsafe import Markup
+
+    from .figure3d import build_figure, render_svg
+    from .summary import RIGHT_ALIGNED, table_rows, title
+    from .templating import render
+
+    header, rows = table_rows(analysis)
+    figure = Markup(render_svg(build_figure(analysis), id_prefix="archcalc-cell"))  # built from escaped templates
+    return render(
+        "notebook.html.j2", title=title(analysis), figure=figure, header=header, rows=rows,
+        right=RIGHT_ALIGNED, summary=summary_lines(analysis),
+    )  # fmt: skip
+
+
 def to_html(analysis: Analysis) -> str:
     from markupsafe import Markup
 

@@ -206,3 +206,20 @@ def test_receptive_field_is_exact_and_json_carries_numbers():
     assert layer.to_dict()["receptive_field"] == {"size": [4, 4], "jump": [2, 2], "start": [1, 1]}
     first = one_layer("{kind: conv, out_channels: 1, kernel: 3}").to_dict()["receptive_field"]
     assert first == {"size": [3, 3], "jump": [1, 1], "start": [1.5, 1.5]}
+
+
+def test_the_analysis_has_every_view_as_a_method_and_shows_itself_in_a_notebook():
+    analysis = archcalc.analyse(archcalc.load("lenet5"))
+    assert repr(analysis) == "<Analysis 'LeNet-5': 14 layers, 60,840 params, 326,520 MACs>"
+    assert analysis.table().startswith("LeNet-5 — input 1×32×32")
+    assert analysis.table("json").lstrip().startswith("{")
+    assert analysis.svg().startswith("<svg") and analysis._repr_svg_() == analysis.svg()
+    assert analysis.dot().startswith("digraph archcalc {")
+    assert "class LeNet5(nn.Module):" in analysis.code()
+    cell = analysis._repr_html_()
+    assert cell.startswith('<div class="archcalc-cell">') and "<html" not in cell
+    assert cell.count("<tr>") == len(analysis.layers) + 1 and "60,840" in cell
+    hostile = archcalc.analyse(
+        archcalc.parse("name: '<b>x</b>'\ninput: [1, 4, 4]\nlayers:\n  - {kind: relu, name: '<script>'}\n")
+    )
+    assert "<script>" not in hostile._repr_html_() and "&lt;script&gt;" in hostile._repr_html_()

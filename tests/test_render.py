@@ -303,12 +303,14 @@ def test_html_page_in_a_browser(browser, tmp_path: Path):
     assert names == [layer.name for layer in archcalc.analyse(archcalc.load("alexnet")).layers]
     assert page.inner_text("#layers tfoot").split()[:2] == ["Total", "60,965,224"]
     assert _ink(page.screenshot(full_page=True)) > 0.05
-    page.click("th:has-text('MACs')")
-    page.click("th:has-text('MACs')")  # descending
+    page.click("th:has-text('MACs')")  # numbers: largest first on the first click
     first = page.eval_on_selector_all(
         "#layers tbody tr td:nth-child(2)", "cells => cells.slice(0, 2).map(c => c.textContent)"
     )
     assert first == ["conv2", "conv3"]
+    page.click("th:has-text('MACs')")  # then smallest first
+    assert page.inner_text("#layers tbody tr:first-child td:nth-child(2)") == "relu1"
+    page.click("th:has-text('MACs')")
     page.click("#layers tbody tr:first-child summary")
     assert "5×5×48, 256 kernels in 2 groups" in page.inner_text("#layers tbody tr:first-child details")
     page.close()
@@ -378,3 +380,13 @@ def test_right_to_left_mirrors_the_geometry_and_keeps_the_text():
     assert result.exit_code == 2 and "the 3d figure runs lr or rl" in result.stderr
     result = CliRunner().invoke(main, ["render", "lenet5", "--style", "graph", "--direction", "bt", "-f", "dot"])
     assert "rankdir=BT" in result.stdout
+
+
+def test_the_graph_style_refuses_the_figure_options():
+    result = CliRunner().invoke(main, ["render", "alexnet", "--style", "graph", "--format", "dot", "--no-legend",
+                                       "--spatial-scale", "log"])  # fmt: skip
+    assert result.exit_code == 2
+    assert (
+        "--legend/--no-legend, --spatial-scale shape the 3d figure; --style graph does not take them" in result.stderr
+    )
+    assert CliRunner().invoke(main, ["render", "alexnet", "--style", "graph", "--format", "dot"]).exit_code == 0
