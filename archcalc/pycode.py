@@ -8,7 +8,7 @@ from __future__ import annotations
 import keyword
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 LINE_WIDTH = 88
@@ -41,23 +41,23 @@ def ascii_words(text: str) -> list[str]:
     return re.findall(r"[A-Za-z0-9]+", folded)
 
 
-def identifier(text: str, fallback: str, reserved: Iterable[str] = ()) -> str:
+def identifier(text: str, fallback: str, reserved: Collection[str] = ()) -> str:
     """A valid, ASCII, non-keyword Python identifier derived from `text` (``features.0`` → ``features_0``)."""
     name = "_".join(ascii_words(text)) or fallback
     if name[0].isdigit():
         name = f"{fallback}_{name}"
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in set(reserved):
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in reserved:
         name += "_"
     return name
 
 
-def class_name(text: str, reserved: Iterable[str] = ()) -> str:
+def class_name(text: str, reserved: Collection[str] = ()) -> str:
     """A CamelCase class name: ``AlexNet (torchvision)`` → ``AlexNetTorchvision``."""
     words = ascii_words(text)
     name = "".join(w[:1].upper() + w[1:] for w in words) or "Network"
     if name[0].isdigit():
         name = "Net" + name
-    if keyword.iskeyword(name) or name in set(reserved):
+    if keyword.iskeyword(name) or name in reserved:
         name += "Net"
     return name
 

@@ -1,7 +1,7 @@
 """Benchmarks (not tests): speed as ratios against a peer measured in the same run.
 
     python tests/benchmark.py            # all
-    python tests/benchmark.py startup    # one of: startup, scale, huge, api
+    python tests/benchmark.py startup    # one of: startup, scale, codegen, huge, api
 
 Needs torch and torchinfo for the start-up comparison (pip install -e '.[torch,bench]').
 """
@@ -92,6 +92,19 @@ def scale() -> None:
         previous = total
 
 
+def codegen() -> None:
+    """PyTorch code generation grows linearly: time per doubling of a chain's length."""
+    from archcalc.codegen import generate
+
+    previous = None
+    for n in (10_000, 20_000, 40_000):
+        analysis = archcalc.analyse(archcalc.parse(chain(n)))
+        took = best_of(lambda analysis=analysis: generate(analysis), 3)
+        growth = f"  ({took / previous:.2f}× the previous)" if previous else ""
+        print(f"codegen  {n:>6,} layers: {took * 1000:7.1f} ms{growth}")
+        previous = took
+
+
 def huge() -> None:
     spec = archcalc.load("vgg16").with_input((3, 4096, 4096))
     spec = spec.with_params("fc6", out_features=16_384).with_params("fc7", out_features=16_384)
@@ -122,6 +135,6 @@ def api(seconds: float = 2.0) -> None:
 
 
 if __name__ == "__main__":
-    chosen = sys.argv[1:] or ["startup", "scale", "huge", "api"]
+    chosen = sys.argv[1:] or ["startup", "scale", "codegen", "huge", "api"]
     for name in chosen:
         globals()[name]()
