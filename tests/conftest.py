@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+# Keras (a test extra, for building the models the Keras importer is checked against) runs on torch here.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 

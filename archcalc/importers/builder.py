@@ -7,20 +7,18 @@ and says, in one message, what cannot be represented.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..errors import FieldValueError, ImportFailure, SpecError
+from ..format import CONTROL
 from ..kinds import KINDS, Kind, Shape
 from ..spec import INPUT_NAME, MAX_NAME_LENGTH
 from .repeats import find_repeats
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
 
 def clean_name(text: str, fallback: str) -> str:
     """A source's name as a layer name: control characters out, length bounded, never empty."""
-    name = _CONTROL.sub("", str(text)).strip()[:MAX_NAME_LENGTH]
+    name = CONTROL.sub("", str(text)).strip()[:MAX_NAME_LENGTH]
     return name or fallback
 
 
