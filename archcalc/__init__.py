@@ -11,6 +11,7 @@ from __future__ import annotations
 from .engine import Analysis, DType, FlopMode, LayerResult, ReceptiveField, Totals, WarningMode, analyse
 from .errors import ArchcalcError, ImportFailure, InvariantError, LayerError, SpecError, TorchMissingError
 from .importers import import_spec, load_source
+from .rendering import RenderFormat, Style, render
 from .spec import BlockSpec, LayerSpec, NetworkSpec, bundled_names, from_mapping, load, parse, parse_input_shape
 
 __version__ = "0.1.0"
@@ -28,7 +29,9 @@ __all__ = [
     "LayerSpec",
     "NetworkSpec",
     "ReceptiveField",
+    "RenderFormat",
     "SpecError",
+    "Style",
     "TorchMissingError",
     "Totals",
     "WarningMode",
@@ -41,4 +44,5 @@ __all__ = [
     "load_source",
     "parse",
     "parse_input_shape",
+    "render",
 ]

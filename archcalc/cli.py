@@ -6,7 +6,6 @@ This is the only place where exceptions become exit codes: 0 success, 1 a failed
 
 from __future__ import annotations
 
-import enum
 import sys
 from typing import Any
 
@@ -17,6 +16,7 @@ from .engine import DType, FlopMode, WarningMode
 from .errors import ArchcalcError, CheckFailed, OptionError, TorchRunError
 from .graph import Direction
 from .palette import Role
+from .rendering import RenderFormat, Style
 from .report import TableFormat
 from .torchrun import Device, TorchDType
 
@@ -225,32 +225,6 @@ def schema(output: str | None) -> None:
     _emit(schema_text(), output)
 
 
-class Style(enum.StrEnum):
-    """What `render` draws."""
-
-    FIGURE = "3d"
-    GRAPH = "graph"
-
-
-class RenderFormat(enum.StrEnum):
-    SVG = "svg"
-    TIKZ = "tikz"
-    DOT = "dot"
-    PNG = "png"
-    PDF = "pdf"
-
-
-FIGURE_FORMATS = (RenderFormat.SVG, RenderFormat.TIKZ)
-_SUFFIX_FORMATS = {"gv": RenderFormat.DOT, "tex": RenderFormat.TIKZ, **{f.value: f for f in RenderFormat}}
-
-
-def _render_format(fmt: str | None, output: str | None) -> RenderFormat:
-    """--format, else the -o extension, else SVG."""
-    from .fileio import format_for
-
-    return RenderFormat(fmt.lower()) if fmt is not None else format_for(output, _SUFFIX_FORMATS, RenderFormat.SVG)
-
-
 def _scale_option(name: str, help_text: str) -> Any:
     from .figure3d.options import Scale
 
@@ -305,40 +279,32 @@ def render(
     warning_mode: str,
 ) -> None:  # fmt: skip
     """Draw SPEC: the 3D figure (SVG or TikZ) or the layer graph (SVG, PNG, PDF or DOT text)."""
-    chosen = _render_format(fmt, output)
-    analysis = _analysis(spec, input_shape, warning_mode)
-    if Style(style) is Style.FIGURE:
-        from .figure3d import FlowDirection, build_figure, figure_options, render_svg, render_tikz
+    from .rendering import render as draw
+    from .rendering import render_format
 
-        if chosen not in FIGURE_FORMATS:
-            raise OptionError(f"the 3d figure is written as svg or tikz, not {chosen}", option="--format")
+    chosen = render_format(fmt, output)
+    analysis = _analysis(spec, input_shape, warning_mode)
+    figure = None
+    if Style(style) is Style.FIGURE:
+        from .figure3d import FlowDirection, figure_options
+
         if direction is not None and direction not in list(FlowDirection):
             raise OptionError("the 3d figure runs lr or rl; tb and bt are for --style graph", option="--direction")
-        options = figure_options(spatial_scale, channel_scale, legend, labels, colors, direction or FlowDirection.LR)
-        figure = build_figure(analysis, options)
-        _emit(render_svg(figure) if chosen is RenderFormat.SVG else render_tikz(figure), output)
-        return
-    from .graph import render_graph, to_dot
-
-    context = click.get_current_context()
-    figure_only = [
-        "/".join(param.opts + param.secondary_opts)
-        for param in context.command.params
-        if param.name in ("legend", "labels", "spatial_scale", "channel_scale", "colors")
-        and context.get_parameter_source(param.name) is click.core.ParameterSource.COMMANDLINE
-    ]
-    if figure_only:
-        raise OptionError(
-            f"{', '.join(figure_only)} shape the 3d figure; --style graph does not take them", option="--style"
-        )
-    if chosen is RenderFormat.TIKZ:
-        raise OptionError("tikz is for the 3d figure; the graph writes svg, png, pdf or dot", option="--format")
-    if chosen is RenderFormat.DOT:
-        _emit(to_dot(analysis, direction or Direction.TB), output)
-        return
-    if output is None and chosen is not RenderFormat.SVG:
+        figure = figure_options(spatial_scale, channel_scale, legend, labels, colors, direction or FlowDirection.LR)
+    else:
+        context = click.get_current_context()
+        figure_only = [
+            "/".join(param.opts + param.secondary_opts)
+            for param in context.command.params
+            if param.name in ("legend", "labels", "spatial_scale", "channel_scale", "colors")
+            and context.get_parameter_source(param.name) is click.core.ParameterSource.COMMANDLINE
+        ]
+        if figure_only:
+            message = f"{', '.join(figure_only)} shape the 3d figure; --style graph does not take them"
+            raise OptionError(message, option="--style")
+    if output is None and chosen.binary:
         raise OptionError(f"--format {chosen} is binary: give -o FILE", option="--output")
-    _emit(render_graph(analysis, chosen.value, direction or Direction.TB), output)
+    _emit(draw(analysis, style, chosen, direction, figure), output)
 
 
 @main.command()
