@@ -357,10 +357,13 @@ def codegen(spec: str, input_shape: str | None, output: str | None, warning_mode
 @main.command()
 @click.argument("spec", required=False)
 @click.option("--all", "check_all", is_flag=True, help="Check every bundled spec.")
+@_input_option
 @_device_option
 @click.option("--batch", default=2, show_default=True, type=click.IntRange(1), help="Batch size of the test input.")
 @_dtype_option
-def check(spec: str | None, check_all: bool, device: str, batch: int, torch_dtype: str) -> None:
+def check(
+    spec: str | None, check_all: bool, input_shape: str | None, device: str, batch: int, torch_dtype: str
+) -> None:
     """Prove SPEC's numbers in PyTorch: shapes, parameters and FLOPs of every layer (exit 1 on a mismatch)."""
     from .crosscheck import check as run_check
     from .crosscheck import format_report
@@ -372,7 +375,7 @@ def check(spec: str | None, check_all: bool, device: str, batch: int, torch_dtyp
     failed, unrunnable = [], []
     for index, name in enumerate(names, start=1):
         try:
-            report = run_check(_network(name), device=device, batch=batch, dtype=torch_dtype)
+            report = run_check(_network(name, input_shape), device=device, batch=batch, dtype=torch_dtype)
         except TorchRunError as error:
             if not check_all:
                 raise
@@ -400,16 +403,26 @@ def check(spec: str | None, check_all: bool, device: str, batch: int, torch_dtyp
 
 @main.command()
 @click.argument("spec")
+@_input_option
 @_device_option
 @click.option("--batch", default=32, show_default=True, type=click.IntRange(1), help="Batch size of the timed input.")
 @click.option("--steps", default=100, show_default=True, type=click.IntRange(1), help="Timed steps.")
 @click.option("--warmup", default=10, show_default=True, type=click.IntRange(0), help="Burn-in steps, not timed.")
 @click.option("--backward", is_flag=True, help="Also time forward+backward (an l2 loss on the output).")
 @_dtype_option
-def bench(spec: str, device: str, batch: int, steps: int, warmup: int, backward: bool, torch_dtype: str) -> None:
+def bench(
+    spec: str,
+    input_shape: str | None,
+    device: str,
+    batch: int,
+    steps: int,
+    warmup: int,
+    backward: bool,
+    torch_dtype: str,
+) -> None:
     """Time SPEC's forward (and backward) pass in PyTorch: mean ± sd per batch and the FLOP/s achieved."""
     from .bench import bench as run_bench
     from .bench import format_bench
 
-    report = run_bench(_network(spec), device, batch, steps, warmup, backward, torch_dtype)
+    report = run_bench(_network(spec, input_shape), device, batch, steps, warmup, backward, torch_dtype)
     click.echo(format_bench(report), nl=False)

@@ -1,7 +1,7 @@
 """Benchmarks (not tests): speed as ratios against a peer measured in the same run.
 
     python tests/benchmark.py            # all
-    python tests/benchmark.py startup    # one of: startup, scale, codegen, huge, api
+    python tests/benchmark.py startup    # one of: startup, scale, codegen, imports, huge, api
 
 Needs torch and torchinfo for the start-up comparison (pip install -e '.[torch,bench]').
 """
@@ -105,6 +105,87 @@ def codegen() -> None:
         previous = took
 
 
+# --- importing a 50-layer network from each format, as a whole command --------------------------
+# The network: 12 stages of conv 3×3 – ReLU – conv 3×3 – ReLU (32 maps) on 3×64×64, a flatten and a
+# linear layer: 50 layers. Each format's file is written here from the same description.
+STAGES, WIDTH, SIZE = 12, 32, 64
+
+
+def _keras_config() -> str:
+    import json
+
+    def conv(name: str) -> dict:
+        return {"class_name": "Conv2D", "config": {"name": name, "filters": WIDTH, "kernel_size": [3, 3],
+                "strides": [1, 1], "padding": "same", "dilation_rate": [1, 1], "groups": 1,
+                "activation": "relu", "use_bias": True, "data_format": "channels_last"}}  # fmt: skip
+
+    layers = [{"class_name": "InputLayer", "config": {"name": "input", "batch_shape": [None, SIZE, SIZE, 3]}}]
+    layers += [conv(f"conv{i}_{j}") for i in range(STAGES) for j in (1, 2)]
+    layers += [{"class_name": "Flatten", "config": {"name": "flatten"}},
+               {"class_name": "Dense", "config": {"name": "fc", "units": 10, "activation": "linear", "use_bias": True}}]  # fmt: skip
+    return json.dumps({"class_name": "Sequential", "config": {"name": "chain50", "layers": layers}})
+
+
+def _prototxt() -> str:
+    lines = ['name: "chain50"', 'input: "data"', f"input_shape {{ dim: 1 dim: 3 dim: {SIZE} dim: {SIZE} }}"]
+    bottom = "data"
+    for i in range(STAGES):
+        for j in (1, 2):
+            name = f"conv{i}_{j}"
+            lines += [f'layer {{ name: "{name}" type: "Convolution" bottom: "{bottom}" top: "{name}"',
+                      f"  convolution_param {{ num_output: {WIDTH} kernel_size: 3 pad: 1 }} }}",
+                      f'layer {{ name: "relu{i}_{j}" type: "ReLU" bottom: "{name}" top: "{name}" }}']  # fmt: skip
+            bottom = name
+    lines.append(
+        f'layer {{ name: "fc" type: "InnerProduct" bottom: "{bottom}" top: "fc" inner_product_param {{ num_output: 10 }} }}'
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _torch_source() -> str:
+    body = [f"            nn.Conv2d({3 if i == j == 0 else WIDTH}, {WIDTH}, 3, padding=1), nn.ReLU(),"
+            for i in range(STAGES) for j in (0, 1)]  # fmt: skip
+    return (
+        "import torch\nfrom torch import nn\n\n\nclass Chain50(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.features = nn.Sequential(\n" + "\n".join(body) + "\n        )\n"
+        f"        self.fc = nn.Linear({WIDTH * SIZE * SIZE}, 10)\n\n    def forward(self, x):\n"
+        "        return self.fc(torch.flatten(self.features(x), 1))\n"
+    )
+
+
+def imports(runs: int = 5) -> None:
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="archcalc-bench-"))
+    (folder / "chain50.py").write_text(_torch_source())
+    (folder / "chain50.json").write_text(_keras_config())
+    (folder / "chain50.prototxt").write_text(_prototxt())
+    sources = {"pytorch": f"{folder / 'chain50.py'}:Chain50", "keras": str(folder / "chain50.json"),
+               "caffe": str(folder / "chain50.prototxt")}  # fmt: skip
+    try:  # ONNX: torch's own exporter writes the file, when this torch has one that works offline
+        import torch
+
+        namespace: dict = {}
+        exec(_torch_source(), namespace)
+        torch.onnx.export(namespace["Chain50"]().eval(), torch.randn(1, 3, SIZE, SIZE), str(folder / "chain50.onnx"),
+                          dynamo=False)  # fmt: skip
+        sources["onnx"] = str(folder / "chain50.onnx")
+    except Exception as error:  # noqa: BLE001 - a benchmark reports what it could not measure
+        print(f"import   onnx: not measured ({type(error).__name__}: {str(error).splitlines()[0][:80]})")
+    peer_code = _torch_source() + (
+        f"from torchinfo import summary\nsummary(Chain50(), input_size=(1, 3, {SIZE}, {SIZE}))\n"
+    )
+    peer = statistics.median(wall([sys.executable, "-c", peer_code], runs))
+    print(f"import   torchinfo summary of the same 50-layer network: {peer * 1000:.0f} ms (median of {runs})")
+    for fmt, source in sources.items():
+        command = [sys.executable, "-m", "archcalc", "import", source, "-o", str(folder / f"{fmt}.yaml")]
+        command += ["--input", f"3x{SIZE}x{SIZE}"] if fmt == "pytorch" else []  # a module has no input size
+        ours = statistics.median(wall(command, runs))
+        print(
+            f"import   {fmt:8s} 50 layers, whole command: {ours * 1000:5.0f} ms  ({peer / ours:.1f}× faster than torchinfo)"
+        )
+
+
 def huge() -> None:
     spec = archcalc.load("vgg16").with_input((3, 4096, 4096))
     spec = spec.with_params("fc6", out_features=16_384).with_params("fc7", out_features=16_384)
@@ -135,6 +216,6 @@ def api(seconds: float = 2.0) -> None:
 
 
 if __name__ == "__main__":
-    chosen = sys.argv[1:] or ["startup", "scale", "codegen", "huge", "api"]
+    chosen = sys.argv[1:] or ["startup", "scale", "codegen", "imports", "huge", "api"]
     for name in chosen:
         globals()[name]()
