@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import signal
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,6 +107,8 @@ def _write_in_place(path: str, payload: bytes) -> None:
 
 
 def _replace_atomically(shown: str, target: Path, payload: bytes, mode: int) -> None:
+    import tempfile  # here, not at start-up: most commands write to standard output
+
     with signals_raise():
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
