@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,9 +41,17 @@ class BenchReport:
     timings: list[Timing]
 
 
-def _time_steps(torch: Any, step: Any, device: str, steps: int, warmup: int) -> tuple[float, float]:
-    durations = []
+Progress = Callable[[str, int, int, float | None], None]  # (label, steps done, steps in all, running mean)
+
+
+def _time_steps(
+    torch: Any, step: Any, device: str, steps: int, warmup: int, label: str, progress: Progress | None
+) -> tuple[float, float]:
+    durations: list[float] = []
     for index in range(warmup + steps):
+        if progress is not None:
+            shown = label if index >= warmup else f"{label} (burn-in)"
+            progress(shown, index, warmup + steps, sum(durations) / len(durations) if durations else None)
         if device == "cuda":
             torch.cuda.synchronize()
         started = time.perf_counter()
@@ -64,7 +73,9 @@ def bench(
     warmup: int = 10,
     backward: bool = False,
     dtype: TorchDType | str = TorchDType.FLOAT32,
+    progress: Progress | None = None,
 ) -> BenchReport:
+    """Time the forward (and backward) pass; `progress` is called before every step."""
     built = build(spec, device, dtype, batch)
     torch, model, images, where = built.torch, built.model, built.inputs, built.device
     forward_flops = built.analysis.totals.flops * batch
@@ -81,12 +92,18 @@ def bench(
 
     model.eval()
     with torch_errors(spec.name, where, built.dtype):
-        timings = [Timing("forward", *_time_steps(torch, forward, where, steps, warmup), forward_flops)]
+        timings = [
+            Timing("forward", *_time_steps(torch, forward, where, steps, warmup, "forward", progress), forward_flops)
+        ]
         if backward:
             model.train()
             total = forward_flops * (1 + BACKWARD_FLOP_FACTOR)
             timings.append(
-                Timing("forward+backward", *_time_steps(torch, forward_backward, where, steps, warmup), total)
+                Timing(
+                    "forward+backward",
+                    *_time_steps(torch, forward_backward, where, steps, warmup, "forward+backward", progress),
+                    total,
+                )
             )
     return BenchReport(spec.name, where, built.dtype, batch, steps, warmup, torch.__version__.split("+")[0], timings)
 

@@ -6,6 +6,7 @@ This is the only place where exceptions become exit codes: 0 success, 1 a failed
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -74,15 +75,59 @@ class _Group(click.Group):
             raise click.exceptions.Exit(128 + signum) from None
 
 
+def _quiet() -> bool:
+    context = click.get_current_context(silent=True)
+    return bool(context and context.find_root().params.get("quiet"))
+
+
+def _color() -> bool | None:
+    """None: click colours a terminal and strips styles elsewhere; False with NO_COLOR set."""
+    import os
+
+    return False if os.environ.get("NO_COLOR") else None
+
+
+_VERDICTS = re.compile(r"\b(MISMATCH|OK)\b|^(Warnings \(\d+\):)", re.M)
+
+
+def _paint(text: str) -> str:
+    """OK green, MISMATCH red, a warnings heading yellow (shown only where colour is, see _color)."""
+
+    def style(match: re.Match[str]) -> str:
+        word = match.group(0)
+        color = {"OK": "green", "MISMATCH": "red"}.get(word, "yellow")
+        return click.style(word, fg=color, bold=word != "OK")
+
+    return _VERDICTS.sub(style, text)
+
+
+def _say(text: str, err: bool = False) -> None:
+    click.echo(_paint(text), nl=False, err=err, color=_color())
+
+
 def _emit(data: str | bytes, output: str | None) -> None:
-    """To stdout, or to OUTPUT as ``fileio.write_output`` writes (saying so on stderr)."""
+    """To stdout, or to OUTPUT as ``fileio.write_output`` writes (saying so on stderr unless --quiet)."""
     if output is None or output == "-":
-        click.echo(data, nl=False)
+        if isinstance(data, str):
+            _say(data)
+        else:
+            click.echo(data, nl=False)
         return
     from .fileio import write_output
 
     write_output(output, data)
-    click.echo(f"wrote {output}", err=True)
+    if not _quiet():
+        click.echo(f"wrote {output}", err=True)
+
+
+def _complete_spec(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of SPEC: the bundled names, then files."""
+    from click.shell_completion import CompletionItem
+
+    from .spec import bundled_names
+
+    names = [CompletionItem(name) for name in bundled_names() if name.startswith(incomplete)]
+    return names + [CompletionItem(incomplete, type="file")]
 
 
 def _choice(values: Any) -> click.Choice:
@@ -126,7 +171,8 @@ def _analysis(spec: str, input_shape: str | None, warning_mode: str = WarningMod
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="archcalc")
-def main() -> None:
+@click.option("-q", "--quiet", is_flag=True, help="No 'wrote FILE' lines and no progress; results and errors only.")
+def main(quiet: bool) -> None:
     """CNN architecture calculator: shapes, parameters, MACs/FLOPs, memory and receptive fields from a YAML spec.
 
     SPEC arguments take a file path or the name of a bundled spec (see `archcalc list`).
@@ -134,7 +180,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @_input_option
 @click.option(
     "-f",
@@ -157,17 +203,24 @@ def main() -> None:
 )
 @_warnings_option
 @click.option("--collapse", is_flag=True, help="One row per repeat block (text and markdown).")
+@click.option(
+    "--columns",
+    metavar="LIST",
+    help="Only these columns, in this order (text and markdown), e.g. layer,output shape,params,macs.",
+)
 def table(
     spec: str, input_shape: str | None, fmt: str | None, output: str | None, dtype: str, flop_mode: str,
-    warning_mode: str, collapse: bool,
+    warning_mode: str, collapse: bool, columns: str | None,
 ) -> None:  # fmt: skip
     """Per-layer table of SPEC: output shapes, the arithmetic, parameters, MACs, receptive field, totals."""
     from .fileio import format_for
     from .report import TABLE_SUFFIXES, render_table
+    from .summary import parse_columns
 
     chosen = TableFormat(fmt.lower()) if fmt else format_for(output, TABLE_SUFFIXES, TableFormat.TEXT)
+    chosen_columns = parse_columns(columns) if columns is not None else None
     analysis = _analysis(spec, input_shape, warning_mode, dtype=dtype, flops=flop_mode)
-    _emit(render_table(analysis, chosen, collapse), output)
+    _emit(render_table(analysis, chosen, collapse, chosen_columns), output)
 
 
 @main.command(name="import")
@@ -232,7 +285,7 @@ def _scale_option(name: str, help_text: str) -> Any:
 
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @click.option(
     "--style",
     type=_choice(Style),
@@ -308,7 +361,7 @@ def render(
 
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @click.option("-o", "--output", metavar="FILE", required=True, help="Output file: .png, .svg or .pdf.")
 @_input_option
 @click.option("--dtype", default="float32", show_default=True, type=_choice(DType), help="For the memory panel.")
@@ -343,7 +396,7 @@ _dtype_option = click.option(
 
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @_input_option
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
 @_warnings_option
@@ -355,7 +408,7 @@ def codegen(spec: str, input_shape: str | None, output: str | None, warning_mode
 
 
 @main.command()
-@click.argument("spec", required=False)
+@click.argument("spec", required=False, shell_complete=_complete_spec)
 @click.option("--all", "check_all", is_flag=True, help="Check every bundled spec.")
 @_input_option
 @_device_option
@@ -384,15 +437,15 @@ def check(
             continue
         if check_all:
             verdict = "OK" if report.ok else f"{report.mismatches} MISMATCH"
-            click.echo(
+            _say(
                 f"[{index}/{len(names)}] {name}: {len(report.layers)} layers, {report.checks} checks on "
-                f"{report.device}: {verdict} ({report.seconds:.2f} s)",
+                f"{report.device}: {verdict} ({report.seconds:.2f} s)\n",
                 err=not report.ok,
             )
             if not report.ok:
-                click.echo(format_report(report), nl=False)
+                _say(format_report(report))
         else:
-            click.echo(format_report(report), nl=False)
+            _say(format_report(report))
         if not report.ok:
             failed.append(name)
     if failed:
@@ -402,7 +455,7 @@ def check(
 
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @_input_option
 @_device_option
 @click.option("--batch", default=32, show_default=True, type=click.IntRange(1), help="Batch size of the timed input.")
@@ -424,5 +477,14 @@ def bench(
     from .bench import bench as run_bench
     from .bench import format_bench
 
-    report = run_bench(_network(spec, input_shape), device, batch, steps, warmup, backward, torch_dtype)
+    progress = _bench_progress if sys.stderr.isatty() and not _quiet() else None
+    report = run_bench(_network(spec, input_shape), device, batch, steps, warmup, backward, torch_dtype, progress)
+    if progress is not None:
+        click.echo("\r\033[K", nl=False, err=True)  # clear the progress line
     click.echo(format_bench(report), nl=False)
+
+
+def _bench_progress(label: str, done: int, total: int, mean: float | None) -> None:
+    """One line on the terminal, rewritten in place: steps done and the running mean."""
+    running = f", mean {mean * 1000:.1f} ms" if mean is not None else ""
+    click.echo(f"\r\033[K{label}: step {done + 1}/{total}{running}", nl=False, err=True)

@@ -7,7 +7,15 @@ import enum
 from .engine import Analysis
 from .errors import OptionError
 from .format import fmt_shape
-from .summary import COLUMNS, RIGHT_ALIGNED, receptive_field_text, summary_lines, table_rows, title, warning_lines
+from .summary import (
+    RIGHT_ALIGNED,
+    receptive_field_text,
+    select_columns,
+    summary_lines,
+    table_rows,
+    title,
+    warning_lines,
+)
 
 
 class TableFormat(enum.StrEnum):
@@ -24,12 +32,11 @@ TABLE_SUFFIXES = {
 }  # fmt: skip
 
 
-def to_text(analysis: Analysis, collapse: bool = False) -> str:
-    header, layer_rows = table_rows(analysis, collapse)
-    input_row = ["input", "", fmt_shape(analysis.input_shape), "", "", "1", "", ""]
-    if len(header) > len(COLUMNS):
-        input_row.insert(2, "")
-    rows = [header, tuple(input_row), *layer_rows]
+def to_text(analysis: Analysis, collapse: bool = False, columns: tuple[str, ...] | None = None) -> str:
+    header, layer_rows = select_columns(*table_rows(analysis, collapse), columns)
+    input_cells = {"Layer": "input", "Output shape": fmt_shape(analysis.input_shape), "RF": "1"}
+    input_row = tuple(input_cells.get(name, "") for name in header)
+    rows = [header, input_row, *layer_rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
 
     def line(row: tuple[str, ...]) -> str:
@@ -67,8 +74,8 @@ def csv_text(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def to_markdown(analysis: Analysis, collapse: bool = False) -> str:
-    header, rows = table_rows(analysis, collapse)
+def to_markdown(analysis: Analysis, collapse: bool = False, columns: tuple[str, ...] | None = None) -> str:
+    header, rows = select_columns(*table_rows(analysis, collapse), columns)
     out = [f"### {_md_cell(title(analysis))}", ""]
     out.append("| " + " | ".join(header) + " |")
     out.append("| " + " | ".join("---:" if c in RIGHT_ALIGNED else "---" for c in header) + " |")
@@ -146,15 +153,22 @@ RENDERERS = {
 COLLAPSIBLE = (TableFormat.TEXT, TableFormat.MARKDOWN)
 
 
-def render_table(analysis: Analysis, fmt: TableFormat | str = TableFormat.TEXT, collapse: bool = False) -> str:
-    """The table in `fmt`; `collapse` shows each top-level repeat block as one row (text, Markdown)."""
+def render_table(
+    analysis: Analysis,
+    fmt: TableFormat | str = TableFormat.TEXT,
+    collapse: bool = False,
+    columns: tuple[str, ...] | None = None,
+) -> str:
+    """The table in `fmt`. For text and Markdown: `collapse` shows each top-level repeat block as
+    one row, `columns` chooses the columns (see ``summary.parse_columns``)."""
     fmt = TableFormat(fmt)
-    if collapse and fmt not in COLLAPSIBLE:
-        raise OptionError(f"collapses text and markdown tables; {fmt} keeps one record per layer", option="--collapse")
+    for option, given in (("--collapse", collapse), ("--columns", columns is not None)):
+        if given and fmt not in COLLAPSIBLE:
+            raise OptionError(f"shapes text and markdown tables; {fmt} keeps every field of every layer", option=option)
     if fmt is TableFormat.HTML:
         from .html import to_html  # jinja2 is imported only for HTML
 
         return to_html(analysis)
-    if collapse:
-        return RENDERERS[fmt](analysis, collapse=True)  # type: ignore[call-arg]
+    if fmt in COLLAPSIBLE:
+        return RENDERERS[fmt](analysis, collapse=collapse, columns=columns)  # type: ignore[call-arg]
     return RENDERERS[fmt](analysis)

@@ -85,6 +85,30 @@ def table_rows(analysis: Analysis, collapse: bool = False) -> tuple[tuple[str, .
     return header, [row[:2] + (", ".join(names),) + row[2:] for row, names in zip(rows, inputs, strict=True)]
 
 
+def parse_columns(text: str) -> tuple[str, ...]:
+    """``layer,params,macs`` → the table's column names, in that order (any case); an unknown one is
+    an OptionError listing those that exist."""
+    from .errors import OptionError
+
+    known = {name.lower(): name for name in (*COLUMNS, "Inputs")}
+    wanted = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [part for part in wanted if part not in known]
+    if unknown or not wanted:
+        allowed = ", ".join(name.lower() for name in (*COLUMNS, "Inputs"))
+        raise OptionError(f"unknown column {unknown[0] if unknown else text!r}; allowed: {allowed}", option="--columns")
+    return tuple(known[part] for part in wanted)
+
+
+def select_columns(
+    header: tuple[str, ...], rows: list[tuple[str, ...]], columns: tuple[str, ...] | None
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """Only `columns` (those the table has), in their order; all of them without a choice."""
+    if columns is None:
+        return header, rows
+    keep = [header.index(name) for name in columns if name in header]
+    return tuple(header[i] for i in keep), [tuple(row[i] for i in keep) for row in rows]
+
+
 def flop_note(analysis: Analysis) -> str:
     if analysis.flop_mode is FlopMode.MATMUL:
         return "2 × MACs of conv/linear, as torch.utils.flop_counter counts"

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import archcalc
@@ -172,4 +173,57 @@ def test_collapse_shows_a_repeat_block_as_one_row():
     per_block = 256 * 64 + 2 * 64 * 2 + 64 * 64 * 9 + 2 * 64 * 2 + 64 * 256 + 2 * 256 * 2
     assert "repeat ×2" in stage and f"2 × {per_block:,} = {2 * per_block:,}" in stage
     refused = CliRunner().invoke(main, ["table", "vgg16", "--collapse", "--format", "csv"])
-    assert refused.exit_code == 2 and "--collapse: collapses text and markdown tables" in refused.stderr
+    assert refused.exit_code == 2 and "--collapse: shapes text and markdown tables" in refused.stderr
+
+
+def test_columns_choose_what_the_table_shows():
+    result = CliRunner().invoke(main, ["table", "alexnet", "--columns", "Layer,output shape,PARAMS"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[2].split() == ["Layer", "Output", "shape", "Params"]
+    assert lines[5].split() == ["conv1", "96×55×55", "34,944"]
+    assert max(len(line) for line in lines[:30]) < 60  # 120 columns wide with all of them
+    refused = CliRunner().invoke(main, ["table", "alexnet", "--columns", "layer,size"])
+    assert refused.exit_code == 2
+    assert "--columns: unknown column 'size'; allowed: layer, kind, output shape, params" in refused.stderr
+    markdown = CliRunner().invoke(main, ["table", "alexnet", "-f", "markdown", "--columns", "layer,macs"]).stdout
+    assert "| Layer | MACs |" in markdown and "| conv1 | 105,415,200 |" in markdown
+
+
+def test_quiet_leaves_only_results_and_errors(tmp_path):
+    target = tmp_path / "t.txt"
+    loud = CliRunner().invoke(main, ["table", "lenet5", "-o", str(target)])
+    quiet = CliRunner().invoke(main, ["--quiet", "table", "lenet5", "-o", str(target)])
+    assert loud.stderr == f"wrote {target}\n" and quiet.stderr == "" and quiet.exit_code == 0
+    assert CliRunner().invoke(main, ["-q", "table", "nope"]).exit_code == 2
+
+
+def test_colour_on_a_terminal_none_when_piped_or_with_no_color(monkeypatch):
+    pytest.importorskip("torch")
+    coloured = CliRunner().invoke(main, ["check", "lenet5-mnist", "--device", "cpu"], color=True).stdout
+    assert "\x1b[32m" in coloured and "OK" in coloured
+    piped = CliRunner().invoke(main, ["check", "lenet5-mnist", "--device", "cpu"]).stdout
+    assert "\x1b[" not in piped
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = CliRunner().invoke(main, ["check", "lenet5-mnist", "--device", "cpu"], color=True).stdout
+    assert "\x1b[" not in plain and plain == piped.replace(piped.splitlines()[-1], plain.splitlines()[-1])
+
+
+def test_bench_reports_progress_to_a_callback():
+    pytest.importorskip("torch")
+    from archcalc.bench import bench
+
+    seen: list[tuple[str, int, int, float | None]] = []
+    bench(archcalc.load("lenet5-mnist"), "cpu", batch=1, steps=3, warmup=2, progress=lambda *a: seen.append(a))
+    assert [(label, done, total) for label, done, total, _ in seen] == [
+        ("forward (burn-in)", 0, 5), ("forward (burn-in)", 1, 5), ("forward", 2, 5), ("forward", 3, 5), ("forward", 4, 5),
+    ]  # fmt: skip
+    assert seen[2][3] is None and seen[3][3] > 0  # the running mean of the timed steps
+
+
+def test_shell_completion_offers_bundled_specs(monkeypatch):
+    monkeypatch.setenv("_ARCHCALC_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", "archcalc table lenet")
+    monkeypatch.setenv("COMP_CWORD", "2")
+    result = CliRunner().invoke(main, [], prog_name="archcalc")
+    assert result.stdout.splitlines()[:2] == ["plain,lenet5", "plain,lenet5-mnist"]
