@@ -192,8 +192,8 @@ class Analysis:
     def __getitem__(self, name: str) -> LayerResult:
         return self.by_name[name]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract (see the README): stable keys, plain values."""
+    def to_dict(self, layers: bool = True) -> dict[str, Any]:
+        """The JSON contract (see the README): stable keys, plain values (`layers=False`: all but them)."""
         return {
             "name": self.spec.name,
             "description": self.spec.description,
@@ -201,7 +201,7 @@ class Analysis:
             "input": list(self.input_shape),
             "dtype": self.dtype.value,
             "flops_convention": self.flop_mode.value,
-            "layers": [layer.to_dict() for layer in self.layers],
+            "layers": [layer.to_dict() for layer in self.layers] if layers else [],
             "totals": self.totals.to_dict(),
         }
 

@@ -137,9 +137,18 @@ def to_csv(analysis: Analysis) -> str:
 
 
 def to_json(analysis: Analysis) -> str:
+    """The JSON contract (``Analysis.to_dict``), written one layer at a time: the same text as one
+    ``json.dumps(..., indent=2)``, with memory in proportion to the output."""
     import json
 
-    return json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    head = analysis.to_dict(layers=False)
+    head["layers"] = []
+    text = json.dumps(head, indent=2, ensure_ascii=False)
+    layers = ",\n".join(
+        "    " + json.dumps(layer.to_dict(), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        for layer in analysis.layers
+    )
+    return text.replace('"layers": []', '"layers": [\n' + layers + "\n  ]", 1) + "\n"
 
 
 RENDERERS = {

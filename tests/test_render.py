@@ -390,3 +390,13 @@ def test_the_graph_style_refuses_the_figure_options():
         "--legend/--no-legend, --spatial-scale shape the 3d figure; --style graph does not take them" in result.stderr
     )
     assert CliRunner().invoke(main, ["render", "alexnet", "--style", "graph", "--format", "dot"]).exit_code == 0
+
+
+@pytest.mark.parametrize("name", archcalc.bundled_names())
+def test_json_written_layer_by_layer_is_the_contract_text(name: str):
+    import json
+
+    from archcalc.report import render_table
+
+    analysis = archcalc.analyse(archcalc.load(name))
+    assert render_table(analysis, "json") == json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False) + "\n"
