@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -95,3 +96,25 @@ def test_a_network_torch_cannot_hold_is_a_one_line_error(write_spec):
     assert result.exit_code == 2
     assert result.stderr.startswith("archcalc: error: PyTorch could not build x in float32 on cpu: ")
     assert result.stderr.count("\n") == 1 and "--dtype" not in result.stderr
+
+
+@pytest.mark.torch
+def test_a_dilated_max_pool_with_same_padding_runs_in_torch():
+    pytest.importorskip("torch")
+    from archcalc.crosscheck import check, format_report
+
+    spec = archcalc.parse(net("{kind: maxpool, kernel: 3, stride: 1, dilation: 2, padding: same}", "[2, 9, 9]"))
+    analysis = archcalc.analyse(spec)
+    assert analysis.layers[0].output_shape == (2, 9, 9)  # SAME pads 2 on each side: more than half the kernel
+    assert 'nn.ConstantPad2d((2, 2, 2, 2), float("-inf"))' in analysis.code()
+    report = check(spec, device="cpu")
+    assert report.ok, format_report(report)
+
+
+def test_every_option_has_help_text():
+    from archcalc.cli import main as group
+
+    for name, command in group.commands.items():
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"archcalc {name} {param.opts[0]} has no help text"
