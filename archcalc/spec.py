@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import FieldValueError, SpecError
-from .fields import MAX_SIZE
+from .fields import check_size
 from .format import CONTROL, visible
 from .kinds import KINDS, Shape
 from .resources import resource_dir
@@ -162,8 +162,11 @@ def parse_input_shape(text: str) -> Shape:
 def _check_input_shape(shape: Shape, path: str | None) -> Shape:
     if len(shape) != 3 or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in shape):
         raise SpecError(f"input shape must be three positive integers (C, H, W), got {shape}", path=path)
-    if max(shape) > MAX_SIZE:
-        raise SpecError(f"input sizes must be at most {MAX_SIZE:,} (archcalc's limit on any size)", path=path)
+    try:
+        for value in shape:
+            check_size(value)
+    except FieldValueError as exc:
+        raise SpecError(f"input sizes {exc.message}", path=path) from None
     return tuple(shape)
 
 
@@ -366,9 +369,10 @@ def _read_input(doc: Mapping[str, Any], fail: _Fail) -> Shape:
             raise fail.value(
                 f"must be a positive integer, got {value!r}", value, container, where, field=f"input.{key}"
             )
-        if value > MAX_SIZE:
-            message = f"must be at most {MAX_SIZE:,} (archcalc's limit on any size), got {value:.3e}"
-            raise fail(message, container, where, field=f"input.{key}")
+        try:
+            check_size(value)
+        except FieldValueError as exc:
+            raise fail(exc.message, container, where, field=f"input.{key}") from None
     return tuple(value for _, value, _, _ in values)
 
 

@@ -9,7 +9,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-SCHEMA_LINE = "# yaml-language-server: $schema=https://archcalc.dev/schema/spec-v1.json"
+from .schema import SCHEMA_ID
+
+SCHEMA_LINE = f"# yaml-language-server: $schema={SCHEMA_ID}"
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/]*")
 _RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
 TOP_ORDER = ("name", "description", "source", "input", "layers")

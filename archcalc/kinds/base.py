@@ -117,6 +117,7 @@ class Kind:
     appearance: ClassVar[Appearance] = Appearance.ANNOTATION
     role: ClassVar[Role | None] = None  # colour of its block (and its graph node)
     annotation_text: ClassVar[str] = ""  # its note on the previous block; "" for none
+    caption_text: ClassVar[str] = ""  # its caption, for kinds whose caption does not depend on the layer
     charted: ClassVar[bool] = False  # shown in the charts even with no parameters and no MACs
     mixes_channels: ClassVar[bool] = False  # every output channel reads every input channel (unless grouped)
     # PyTorch: helper classes this kind's emission may use, copied into generated files
@@ -182,7 +183,7 @@ class Kind:
 
     def caption(self, layer: LayerResult) -> str:
         """Short text under its block in the figure: ``max 3×3 s2``."""
-        return ""
+        return self.caption_text
 
     def annotation(self, layer: LayerResult) -> str:
         """Its note when folded into the previous block."""

@@ -84,6 +84,7 @@ class Linear(_Dense):
 class RBF(_Dense):
     name = "rbf"
     summary = "LeNet-5's Euclidean RBF output: y_j = Σ_i (x_i − w_ij)²"
+    caption_text = "RBF"
     fields = (
         Field("out_features", Integer(), doc="number of output units"),
         Field("trainable", Boolean(), True, "count the prototype vectors as trainable"),
@@ -105,9 +106,6 @@ class RBF(_Dense):
             params_formula=f"{n_in}×{n_out} = {fmt_int(weights)}",
             window=GLOBAL,
         )
-
-    def caption(self, layer: LayerResult) -> str:
-        return "RBF"
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         kwargs = options(trainable=(p["trainable"], True))

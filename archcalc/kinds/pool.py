@@ -141,7 +141,6 @@ class _Adaptive(Kind):
     """Adaptive pooling to a fixed output size; costs 1 per input element under ``--flops all``."""
 
     torch_module: ClassVar[str]
-    caption_text: ClassVar[str]
     fields = (Field("output_size", IntPair(), doc="output size: n or [h, w]"),)
     appearance = Appearance.BLOCK
     role = Role.POOLING
@@ -159,9 +158,6 @@ class _Adaptive(Kind):
         else:  # torch's windows then differ in size and overlap: no one window describes them
             window, formula = GLOBAL, f"{h}×{w} → {oh}×{ow} (overlapping windows)"
         return Outcome(shape=(c, oh, ow), extra_flops=c * h * w, formula=formula, window=window)
-
-    def caption(self, layer: LayerResult) -> str:
-        return self.caption_text
 
     def graph_details(self, layer: LayerResult) -> str:
         return "output " + "×".join(map(str, layer.params_spec["output_size"]))
@@ -188,7 +184,6 @@ class _GlobalPool(Kind):
     """One value per channel from the whole map: [C, H, W] → [C, 1, 1]; 1 per input element under ``--flops all``."""
 
     torch_module: ClassVar[str]
-    caption_text: ClassVar[str]
     appearance = Appearance.BLOCK
     role = Role.POOLING
     charted = True
@@ -196,9 +191,6 @@ class _GlobalPool(Kind):
     def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
         c, h, w = spatial_input(inputs[0], self.name)
         return Outcome(shape=(c, 1, 1), extra_flops=c * h * w, formula=f"{h}×{w} → 1×1 (global)", window=GLOBAL)
-
-    def caption(self, layer: LayerResult) -> str:
-        return self.caption_text
 
     def graph_details(self, layer: LayerResult) -> str:
         _, h, w = layer.input_shapes[0]

@@ -161,6 +161,7 @@ def _centre_cut(n: int, keep: int, sides: tuple[str, str]) -> tuple[int, str]:
 
 class Crop(Kind):
     name = "crop"
+    caption_text = "crop"
     summary = "centre-crop the first input to the height and width of the second (U-Net's skip connections)"
     arity = (2, 2)
     inputs_doc = "the map to crop and the layer whose size it takes"
@@ -190,9 +191,6 @@ class Crop(Kind):
             window=Window((1, 1), (1, 1), (top, left)),
             details={"cut": padding},
         )
-
-    def caption(self, layer: LayerResult) -> str:
-        return "crop"
 
     def graph_details(self, layer: LayerResult) -> str:
         return "centre crop to " + "×".join(map(str, layer.output_shape[1:]))
