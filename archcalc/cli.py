@@ -134,6 +134,19 @@ def _choice(values: Any) -> click.Choice:
     return click.Choice([v.value for v in values], case_sensitive=False)
 
 
+def _lang_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from .i18n import resolve_lang
+
+    return resolve_lang(value)
+
+
+_lang_option = click.option(
+    "--lang",
+    metavar="LANG",
+    callback=_lang_callback,
+    help="Language of the words: en (default) or zh; default from ARCHCALC_LANG.",
+)
+
 _input_option = click.option(
     "--input", "input_shape", metavar="CxHxW", help="Override the spec's input, e.g. 3x224x224."
 )
