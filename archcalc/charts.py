@@ -1,20 +1,75 @@
-"""matplotlib charts of an analysis: per-layer parameters, MACs (log scale) and activation memory.
+"""matplotlib charts of an analysis: per-layer parameters, MACs and activation memory.
 
-matplotlib is imported here only, with the non-interactive Agg backend; SVG output carries no date
-and a fixed hash salt, so the same spec gives the same bytes.
+Every panel is a linear scale from zero with each bar's value written on it: a bar's length is its
+share, so the one conv layer that does half the work looks like half (a log axis would make a
+10× difference look like a small step, and its bars would start at an arbitrary floor).
+
+matplotlib is imported here only, with the non-interactive Agg backend. SVG text stays text
+(``svg.fonttype: none``, with a font list), and no output carries a date; SVG ids use a fixed
+hash salt, so the same spec gives the same bytes.
 """
 
 from __future__ import annotations
 
+import enum
 import io
+from typing import Any
 
-from .engine import Analysis
+from .engine import Analysis, LayerResult
+from .errors import OptionError
+from .format import human
 from .palette import PALETTE, Role
 
-FORMATS = ("png", "svg", "pdf")
+
+class ChartFormat(enum.StrEnum):
+    PNG = "png"
+    SVG = "svg"
+    PDF = "pdf"
 
 
-def render_chart(analysis: Analysis, fmt: str = "png") -> bytes:
+FORMATS = tuple(f.value for f in ChartFormat)
+DEFAULT_DPI = 150
+FONTS = ["DejaVu Sans", "Helvetica", "Arial"]  # the SVG names them all, in order; a reader uses the first it has
+_METADATA = {
+    ChartFormat.SVG: {"Date": None},
+    ChartFormat.PDF: {"CreationDate": None},
+    ChartFormat.PNG: {"Software": None},
+}
+
+
+def check_chart_options(fmt: ChartFormat | str, dpi: int | None) -> ChartFormat:
+    """The format; `dpi` only for a PNG (36–2400), else an OptionError."""
+    try:
+        chosen = ChartFormat(fmt)
+    except ValueError:
+        raise OptionError(f"{fmt!r}: the chart is written as {', '.join(FORMATS)}", option="--format") from None
+    if dpi is not None:
+        from .figure3d.raster import check_dpi
+
+        if chosen is not ChartFormat.PNG:
+            raise OptionError(f"only a png has a resolution, not {chosen}", option="--dpi")
+        check_dpi(dpi)
+    return chosen
+
+
+def _short(value: float) -> str:
+    """An axis tick or bar value: ``37.75 M``, ``10 M``, ``5``."""
+    return human(round(value)).replace(".00 ", " ")
+
+
+def _series(analysis: Analysis, layers: list[LayerResult]) -> list[tuple[str, list[float], str, Any]]:
+    """(title, values, colour, value label) per panel."""
+    memory = f"Activation memory ({analysis.dtype.value}, MB)"
+    return [
+        ("Parameters", [layer.params for layer in layers], PALETTE[Role.DENSE], _short),
+        ("MACs", [layer.macs for layer in layers], PALETTE[Role.CONVOLUTION], _short),
+        (memory, [layer.activation_bytes / 1e6 for layer in layers], PALETTE[Role.POOLING], lambda v: f"{v:.3g}"),
+    ]
+
+
+def render_chart(analysis: Analysis, fmt: ChartFormat | str = ChartFormat.PNG, dpi: int | None = None) -> bytes:
+    """The three panels as PNG (at `dpi`, default 150), SVG or PDF bytes."""
+    fmt = check_chart_options(fmt, dpi)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,35 +78,28 @@ def render_chart(analysis: Analysis, fmt: str = "png") -> bytes:
 
     layers = [layer for layer in analysis.layers if layer.params or layer.macs or layer.definition.charted]
     names = [layer.name for layer in layers]
-    positions = range(len(layers))
-    series = [
-        ("Parameters", [layer.params for layer in layers], PALETTE[Role.DENSE], False),
-        ("MACs (log scale)", [layer.macs for layer in layers], PALETTE[Role.CONVOLUTION], True),
-        (
-            f"Activation memory ({analysis.dtype.value}, MB)",
-            [layer.activation_bytes / 1e6 for layer in layers],
-            PALETTE[Role.POOLING],
-            False,
-        ),
-    ]
-    with plt.rc_context({"svg.hashsalt": "archcalc", "font.family": "DejaVu Sans", "font.size": 9}):
-        figure, axes = plt.subplots(len(series), 1, figsize=(max(7.0, 0.34 * len(layers) + 2), 7.5), sharex=True)
-        for axis, (title, values, color, log) in zip(axes, series, strict=True):
-            axis.bar(positions, values, color=color, edgecolor="#333333", linewidth=0.5)
+    positions = list(range(len(layers)))
+    settings = {"svg.hashsalt": "archcalc", "svg.fonttype": "none", "pdf.fonttype": 42, "font.family": "sans-serif", "font.sans-serif": FONTS,
+                "font.size": 9}  # fmt: skip
+    with plt.rc_context(settings):
+        figure, axes = plt.subplots(3, 1, figsize=(max(7.0, 0.34 * len(layers) + 2), 7.5), sharex=True)
+        for axis, (title, values, color, label) in zip(axes, _series(analysis, layers), strict=True):
+            bars = axis.bar(positions, values, color=color, edgecolor="#333333", linewidth=0.5)
             axis.set_title(title, loc="left", fontsize=10)
-            if log and any(values):  # a log axis needs a positive value
-                axis.set_yscale("log")
-            else:
-                axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 10 else f"{v:g}"))
+            axis.set_ylim(
+                0, max(values, default=0) * (1.35 if len(layers) > 12 else 1.15) or 1
+            )  # room for the value labels
+            axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _short(v) if v >= 10 else f"{v:g}"))
+            axis.bar_label(bars, labels=[label(v) if v else "" for v in values], fontsize=6.5, padding=1.5,
+                           rotation=90 if len(layers) > 12 else 0)  # fmt: skip
             axis.grid(axis="y", color="#dddddd", linewidth=0.6)
             axis.set_axisbelow(True)
             for side in ("top", "right"):
                 axis.spines[side].set_visible(False)
-        axes[-1].set_xticks(list(positions), names, rotation=60, ha="right")
+        axes[-1].set_xticks(positions, names, rotation=60, ha="right")
         figure.suptitle(f"{analysis.name} — input {'×'.join(map(str, analysis.input_shape))}", x=0.01, ha="left")
         figure.tight_layout()
         buffer = io.BytesIO()
-        metadata = {"Date": None} if fmt == "svg" else ({"CreationDate": None} if fmt == "pdf" else {})
-        figure.savefig(buffer, format=fmt, dpi=150, metadata=metadata)
+        figure.savefig(buffer, format=fmt.value, dpi=dpi or DEFAULT_DPI, metadata=_METADATA[fmt])
         plt.close(figure)
     return buffer.getvalue()

@@ -13,12 +13,15 @@ from typing import Any
 import click
 
 from . import __version__
+from .conventions import ComparisonFormat, Convention
 from .engine import DType, FlopMode, WarningMode
 from .errors import ArchcalcError, CheckFailed, OptionError, TorchRunError
+from .explain import ExplainFormat
 from .graph import Direction
 from .palette import Role
 from .rendering import RenderFormat, Style
 from .report import TableFormat
+from .teaching.formats import GradeFormat
 from .torchrun import Device, TorchDType
 
 
@@ -162,6 +165,15 @@ _warnings_option = click.option(
 )
 
 
+_convention_option = click.option(
+    "--convention",
+    default=Convention.ARCHCALC.value,
+    show_default=True,
+    type=_choice(Convention),
+    help="Whose MACs/FLOPs the table shows: each counter's own rules (see `archcalc conventions SPEC`).",
+)
+
+
 def _network(source: str, input_shape: str | None = None) -> Any:
     """SOURCE (a YAML path, a bundled name or a model file / PyTorch class) as a NetworkSpec."""
     from .importers import load_source
@@ -190,6 +202,14 @@ def main(quiet: bool) -> None:
 
     SPEC arguments take a file path or the name of a bundled spec (see `archcalc list`).
     """
+
+
+_notation_option = click.option(
+    "--notation",
+    default="chw",
+    show_default=True,
+    help="How map shapes are written: chw (96×55×55), hwc (55×55×96) or lenet (96@55×55).",
+)
 
 
 @main.command()
@@ -221,9 +241,12 @@ def main(quiet: bool) -> None:
     metavar="LIST",
     help="Only these columns, in this order (text and markdown), e.g. layer,output shape,params,macs.",
 )
+@_convention_option
+@_lang_option
+@_notation_option
 def table(
     spec: str, input_shape: str | None, fmt: str | None, output: str | None, dtype: str, flop_mode: str,
-    warning_mode: str, collapse: bool, columns: str | None,
+    warning_mode: str, collapse: bool, columns: str | None, convention: str, lang: Any, notation: str = "chw",
 ) -> None:  # fmt: skip
     """Per-layer table of SPEC: output shapes, the arithmetic, parameters, MACs, receptive field, totals."""
     from .fileio import format_for
@@ -233,7 +256,79 @@ def table(
     chosen = TableFormat(fmt.lower()) if fmt else format_for(output, TABLE_SUFFIXES, TableFormat.TEXT)
     chosen_columns = parse_columns(columns) if columns is not None else None
     analysis = _analysis(spec, input_shape, warning_mode, dtype=dtype, flops=flop_mode)
-    _emit(render_table(analysis, chosen, collapse, chosen_columns), output)
+    _emit(render_table(analysis, chosen, collapse, chosen_columns, lang, convention, notation), output)
+
+
+@main.command()
+@click.argument("spec", shell_complete=_complete_spec)
+@_input_option
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=_choice(ComparisonFormat),
+    help="Output format (default: from the -o extension: .txt, .md, .csv, .json; else text).",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+@_warnings_option
+def conventions(spec: str, input_shape: str | None, fmt: str | None, output: str | None, warning_mode: str) -> None:
+    """What each FLOP counter (torch, fvcore, ptflops, thop, torchinfo) reports for SPEC, per layer, and why."""
+    from .conventions import COMPARISON_SUFFIXES, render_comparison
+    from .fileio import format_for
+
+    chosen = ComparisonFormat(fmt.lower()) if fmt else format_for(output, COMPARISON_SUFFIXES, ComparisonFormat.TEXT)
+    _emit(render_comparison(_analysis(spec, input_shape, warning_mode), chosen), output)
+
+
+@main.command()
+@click.argument("spec", shell_complete=_complete_spec)
+@click.argument("layers", nargs=-1, metavar="[LAYER]...")
+@_input_option
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=_choice(ExplainFormat),
+    help="Output format (default: from the -o extension: .txt, .md, .html; else text).",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+@_lang_option
+def explain(
+    spec: str, layers: tuple[str, ...], input_shape: str | None, fmt: str | None, output: str | None, lang: Any
+) -> None:
+    """Each stage of SPEC (or only the LAYERs named), as a teacher lays it out: input, kernel, stride,
+    padding, output with its arithmetic, biases, parameters, MACs, receptive field, and notes."""
+    from .explain import EXPLAIN_SUFFIXES
+    from .explain import explain as explain_stages
+    from .fileio import format_for
+
+    chosen = ExplainFormat(fmt.lower()) if fmt else format_for(output, EXPLAIN_SUFFIXES, ExplainFormat.TEXT)
+    _emit(explain_stages(_analysis(spec, input_shape), layers, chosen, lang), output)
+
+
+@main.command()
+@click.argument("spec", shell_complete=_complete_spec)
+@click.argument("table_file", metavar="TABLE", type=click.Path(dir_okay=False, allow_dash=True))
+@_input_option
+@click.option(
+    "-f", "--format", "fmt", type=_choice(GradeFormat), help="text (default), json or html; default: from the -o extension."
+)  # fmt: skip
+@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
+@_lang_option
+def grade(spec: str, table_file: str, input_shape: str | None, fmt: str | None, output: str | None, lang: Any) -> None:
+    """Grade a hand-made layer TABLE (CSV, Markdown or text columns) against SPEC: each cell right or
+    wrong, with the right value and the known mistakes that reproduce a wrong one (exit 1 if any)."""
+    from .errors import GradeFailed
+    from .fileio import format_for
+    from .teaching.formats import GRADE_SUFFIXES
+    from .teaching.grade import grade as grade_table
+    from .teaching.report import failure, render_grade
+
+    chosen = GradeFormat(fmt.lower()) if fmt else format_for(output, GRADE_SUFFIXES, GradeFormat.TEXT)
+    result = grade_table(_analysis(spec, input_shape), table_file)
+    _emit(render_grade(result, chosen, lang), output)
+    if not result.ok:
+        raise GradeFailed(failure(result, lang))
 
 
 @main.command(name="import")
@@ -311,7 +406,7 @@ def _scale_option(name: str, help_text: str) -> Any:
     "--format",
     "fmt",
     type=_choice(RenderFormat),
-    help="Output format (default: from the -o extension, else svg). 3d: svg or tikz; graph: svg, png, pdf or dot "
+    help="Output format (default: from the -o extension, else svg). 3d: svg, pdf, png or tikz; graph: svg, png, pdf or dot "
     "(dot needs no graphviz).",
 )
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
@@ -323,6 +418,15 @@ def _scale_option(name: str, help_text: str) -> Any:
     show_default=True,
     help="3d: which labels to show (comma list of names, ops, dims, streams).",
 )
+@click.option(
+    "--width",
+    default="17cm",
+    show_default=True,
+    metavar="LENGTH",
+    help="3d: the printed width (cm, mm, in or pt: 17cm, 8.5cm); text stays ≥ 7 pt, lines ≥ 0.5 pt.",
+)
+@click.option("--expand", is_flag=True, help="3d: draw every layer, even where repeat blocks could be collapsed.")
+@_notation_option
 @_scale_option("--spatial-scale", "3d: mapping of height and width to pixels.")
 @_scale_option("--channel-scale", "3d: mapping of channels (and FC units) to pixels.")
 @click.option(
@@ -338,17 +442,21 @@ def _scale_option(name: str, help_text: str) -> Any:
     help="Flow of the drawing: left-right, right-left, top-bottom, bottom-top. "
     "3d: lr (default) or rl; graph: any (default tb).",
 )
+@click.option("--dpi", type=int, help="Resolution of a png (3d: default 300; graph: graphviz's 96).")
+@click.option("--fold", is_flag=True, help="graph: draw activations (and other notes) inside their layer's node.")
 @_warnings_option
+@_lang_option
 def render(
     spec: str, style: str, fmt: str | None, output: str | None, input_shape: str | None, legend: bool,
-    labels: str, spatial_scale: str, channel_scale: str, colors: tuple[str, ...], direction: str | None,
-    warning_mode: str,
+    labels: str, width: str, expand: bool, notation: str, spatial_scale: str, channel_scale: str, colors: tuple[str, ...],
+    direction: str | None, warning_mode: str, dpi: int | None = None, fold: bool = False, lang: Any = None,
 ) -> None:  # fmt: skip
-    """Draw SPEC: the 3D figure (SVG or TikZ) or the layer graph (SVG, PNG, PDF or DOT text)."""
+    """Draw SPEC: the 3D figure (SVG, PDF, PNG or TikZ) or the layer graph (SVG, PNG, PDF or DOT text)."""
+    from .rendering import check_style_options, render_format
     from .rendering import render as draw
-    from .rendering import render_format
 
     chosen = render_format(fmt, output)
+    check_style_options(Style(style), chosen, dpi, fold)
     analysis = _analysis(spec, input_shape, warning_mode)
     figure = None
     if Style(style) is Style.FIGURE:
@@ -356,13 +464,17 @@ def render(
 
         if direction is not None and direction not in list(FlowDirection):
             raise OptionError("the 3d figure runs lr or rl; tb and bt are for --style graph", option="--direction")
-        figure = figure_options(spatial_scale, channel_scale, legend, labels, colors, direction or FlowDirection.LR)
+        figure = figure_options(
+            spatial_scale, channel_scale, legend, labels, colors, direction or FlowDirection.LR, width, expand, lang,
+            notation,
+        )  # fmt: skip
     else:
         context = click.get_current_context()
         figure_only = [
             "/".join(param.opts + param.secondary_opts)
             for param in context.command.params
-            if param.name in ("legend", "labels", "spatial_scale", "channel_scale", "colors")
+            if param.name
+            in ("legend", "labels", "spatial_scale", "channel_scale", "colors", "width", "expand", "notation")
             and context.get_parameter_source(param.name) is click.core.ParameterSource.COMMANDLINE
         ]
         if figure_only:
@@ -370,7 +482,7 @@ def render(
             raise OptionError(message, option="--style")
     if output is None and chosen.binary:
         raise OptionError(f"--format {chosen} is binary: give -o FILE", option="--output")
-    _emit(draw(analysis, style, chosen, direction, figure), output)
+    _emit(draw(analysis, style, chosen, direction, figure, dpi, fold), output)
 
 
 @main.command()
@@ -378,17 +490,21 @@ def render(
 @click.option("-o", "--output", metavar="FILE", required=True, help="Output file: .png, .svg or .pdf.")
 @_input_option
 @click.option("--dtype", default="float32", show_default=True, type=_choice(DType), help="For the memory panel.")
+@click.option("--dpi", type=int, help="Resolution of a png (default 150).")
 @_warnings_option
-def chart(spec: str, output: str, input_shape: str | None, dtype: str, warning_mode: str) -> None:
-    """Charts of SPEC: parameters, MACs (log scale) and activation memory per layer."""
+def chart(
+    spec: str, output: str, input_shape: str | None, dtype: str, warning_mode: str, dpi: int | None = None
+) -> None:
+    """Charts of SPEC: parameters, MACs and activation memory per layer (linear scales, values on the bars)."""
     from pathlib import Path
 
-    from .charts import FORMATS, render_chart
+    from .charts import FORMATS, check_chart_options, render_chart
 
     fmt = Path(output).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise OptionError(f"{output!r}: the extension must be one of {', '.join(FORMATS)}", option="--output")
-    _emit(render_chart(_analysis(spec, input_shape, warning_mode, dtype=dtype), fmt), output)
+    check_chart_options(fmt, dpi)
+    _emit(render_chart(_analysis(spec, input_shape, warning_mode, dtype=dtype), fmt, dpi), output)
 
 
 _device_option = click.option(

@@ -105,6 +105,12 @@ class OptionError(ArchcalcError):
         super().__init__(f"{option}: {message}" if option else message)
 
 
+class FigureFitError(ArchcalcError):
+    """The 3D figure cannot meet its print constraints (text, line and kernel sizes) at the asked width."""
+
+    exit_code = 2
+
+
 class OutputError(ArchcalcError):
     """An output file that cannot be written."""
 
@@ -154,3 +160,22 @@ class InvariantError(ArchcalcError):
     """A layer kind broke a rule it declared (e.g. it keeps positions but changed H×W): a bug in archcalc."""
 
     exit_code = 70
+
+
+class TableError(ArchcalcError):
+    """A learner's table that cannot be graded: unreadable, no known column, a row naming no layer."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None, cell: str | None = None):
+        where = (path or "<table>") + (f":{line}" if line is not None else "")
+        from .format import visible
+
+        super().__init__(visible(f"{where}: " + (f"cell {cell!r}: " if cell is not None else "") + message))
+        self.path, self.line, self.cell = path, line, cell
+
+
+class GradeFailed(ArchcalcError):
+    """A graded table has wrong cells (the report says which)."""
+
+    exit_code = 1

@@ -5,8 +5,11 @@ Pure functions on exact numbers; no view depends on another view or on the layer
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: what a terminal may act on
@@ -48,7 +51,46 @@ def fmt_padding(padding: Sequence[int]) -> str:
     return f"top {top}, bottom {bottom}, left {left}, right {right}"
 
 
-def fmt_shape(shape: Sequence[int]) -> str:
+class Notation(enum.StrEnum):
+    """How a map's shape is written: ``96×55×55`` (C×H×W, PyTorch's order), ``55×55×96`` (H×W×C)
+    or the LeNet paper's ``96@55×55``. A flat shape is its size in every notation."""
+
+    CHW = "chw"
+    HWC = "hwc"
+    LENET = "lenet"
+
+
+def parse_notation(text: Notation | str) -> Notation:
+    """``chw``, ``hwc`` or ``lenet``; anything else is an OptionError listing them."""
+    from .errors import OptionError
+
+    try:
+        return Notation(str(text).lower())
+    except ValueError:
+        allowed = ", ".join(n.value for n in Notation)
+        raise OptionError(f"unknown notation {str(text)!r}; allowed: {allowed}", option="--notation") from None
+
+
+_NOTATION: contextvars.ContextVar[Notation] = contextvars.ContextVar("notation", default=Notation.CHW)
+
+
+@contextlib.contextmanager
+def shape_notation(notation: Notation | str) -> Iterator[None]:
+    """Within the block, ``fmt_shape`` writes shapes in `notation` (a table, and the figure on its page)."""
+    token = _NOTATION.set(Notation(notation))
+    try:
+        yield
+    finally:
+        _NOTATION.reset(token)
+
+
+def fmt_shape(shape: Sequence[int], notation: Notation | None = None) -> str:
+    """A shape in `notation`, else in the one ``shape_notation`` set (C×H×W by default)."""
+    notation = notation or _NOTATION.get()
+    if len(shape) == 3 and notation is Notation.HWC:
+        return f"{shape[1]}×{shape[2]}×{shape[0]}"
+    if len(shape) == 3 and notation is Notation.LENET:
+        return f"{shape[0]}@{shape[1]}×{shape[2]}"
     return "×".join(str(v) for v in shape)
 
 

@@ -1,7 +1,9 @@
 """The layer graph as graphviz: pure DOT text generation, and a separate step that runs ``dot``.
 
 ``to_dot`` needs neither the ``dot`` program nor the graphviz package; ``render_graph`` hands the
-text to graphviz (the package runs the program) for SVG, PNG or PDF.
+text to graphviz (the package runs the program) for SVG, PNG (at a chosen dpi) or PDF. With
+``fold`` a layer its kind draws as a note on the previous block (activations, normalisations) joins
+that block's node, as Keras' ``plot_model`` shows activations.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from .engine import Analysis, LayerResult
 from .errors import GraphvizMissingError
 from .format import fmt_shape
+from .kinds import Appearance
 from .palette import NEUTRAL, PALETTE, Role
 from .spec import INPUT_NAME
 
@@ -29,15 +32,51 @@ def dot_string(text: str) -> str:
     return '"' + escaped.replace("\r", "").replace("\n", "\\n") + '"'
 
 
-def _node_label(layer: LayerResult) -> str:
-    lines = [f"{layer.name} ({layer.kind})"]
+def _node_label(layer: LayerResult, folded: list[LayerResult] | None = None) -> str:
+    """Name and kind, hyper-parameters, output shape, parameters; `folded` layers join the first line
+    (``conv1 (conv) + ReLU``) and their output and parameters stand for the node's."""
+    folded = folded or []
+    last = folded[-1] if folded else layer
+    notes = "".join(f" + {f.definition.annotation(f)}" for f in folded)
+    lines = [f"{layer.name} ({layer.kind}){notes}"]
     details = layer.definition.graph_details(layer)
     if details:
         lines.append(details)
-    lines.append(fmt_shape(layer.output_shape))
-    if layer.params:
-        lines.append(f"{layer.params:,} params")
+    lines.append(fmt_shape(last.output_shape))
+    params = layer.params + sum(f.params for f in folded)
+    if params:
+        lines.append(f"{params:,} params")
     return "\n".join(lines)
+
+
+def folds_into(layer: LayerResult, graph: Any) -> str | None:
+    """The layer this one folds into (as Keras' plot shows activations): a kind drawn as a note on
+    the previous block (``Appearance.ANNOTATION`` with an ``annotation()`` text), reading one layer
+    that nothing else reads; None when it keeps a node of its own."""
+    kind = layer.definition
+    if kind.appearance is not Appearance.ANNOTATION or not kind.annotation(layer) or len(layer.inputs) != 1:
+        return None
+    source = layer.inputs[0]
+    return source if source != INPUT_NAME and graph.out_degree(source) == 1 else None
+
+
+def _fold(graph: Any, analysis: Analysis) -> tuple[Any, dict[str, list[LayerResult]]]:
+    """The graph with folded layers merged into their node, and what each node absorbed."""
+    owner: dict[str, str] = {}
+    absorbed: dict[str, list[LayerResult]] = {}
+    for layer in analysis.layers:
+        target = folds_into(layer, graph)
+        if target is None:
+            continue
+        host = owner.get(target, target)
+        owner[layer.name] = host
+        absorbed.setdefault(host, []).append(layer)
+    folded = graph.copy()
+    for name, host in owner.items():
+        for successor in list(folded.successors(name)):
+            folded.add_edge(host, successor)
+        folded.remove_node(name)
+    return folded, absorbed
 
 
 def _branches(graph: Any) -> list[list[str]]:
@@ -58,9 +97,13 @@ def _branches(graph: Any) -> list[list[str]]:
     return branches
 
 
-def to_dot(analysis: Analysis, direction: Direction | str = Direction.TB) -> str:
-    """DOT text for the layer graph (deterministic; every name and label escaped)."""
+def to_dot(analysis: Analysis, direction: Direction | str = Direction.TB, fold: bool = False) -> str:
+    """DOT text for the layer graph (deterministic; every name and label escaped). `fold`: each
+    activation (or other layer its kind draws as a note) inside the node of the layer it follows."""
     graph = analysis.to_networkx()
+    absorbed: dict[str, list[LayerResult]] = {}
+    if fold:
+        graph, absorbed = _fold(graph, analysis)
     ids = {name: f"n{index}" for index, name in enumerate(graph.nodes)}
     lines = [
         "digraph archcalc {",
@@ -80,7 +123,9 @@ def to_dot(analysis: Analysis, direction: Direction | str = Direction.TB) -> str
     input_label = f"input\n{fmt_shape(analysis.input_shape)}"
     lines.append(f'  {ids[INPUT_NAME]} [label={dot_string(input_label)}, fillcolor="{PALETTE[Role.INPUT]}"];')
     for layer in analysis.layers:
-        attributes = [f"label={dot_string(_node_label(layer))}"]
+        if layer.name not in ids:
+            continue
+        attributes = [f"label={dot_string(_node_label(layer, absorbed.get(layer.name)))}"]
         role = layer.definition.role
         if role is not None:
             attributes.append(f'fillcolor="{PALETTE[role]}"')
@@ -93,12 +138,30 @@ def to_dot(analysis: Analysis, direction: Direction | str = Direction.TB) -> str
     return "\n".join(lines) + "\n"
 
 
-def render_graph(analysis: Analysis, fmt: str, direction: Direction | str = Direction.TB) -> bytes:
-    """SVG, PNG or PDF bytes from the ``dot`` program."""
+def check_dpi(dpi: int | None) -> int | None:
+    """None (graphviz's 96) or a DPI between 36 and 2400."""
+    if dpi is None:
+        return None
+    from .figure3d.raster import check_dpi as checked
+
+    return checked(dpi)
+
+
+def render_graph(
+    analysis: Analysis,
+    fmt: str,
+    direction: Direction | str = Direction.TB,
+    dpi: int | None = None,
+    fold: bool = False,
+) -> bytes:
+    """SVG, PNG or PDF bytes from the ``dot`` program; `dpi` sets a PNG's resolution (``-Gdpi``)."""
     import graphviz
 
+    text = to_dot(analysis, direction, fold)
+    if dpi is not None:  # what `dot -Gdpi=N` sets: the graph's own dpi attribute
+        text = text.replace("digraph archcalc {\n", f"digraph archcalc {{\n  graph [dpi={check_dpi(dpi)}];\n", 1)
     try:
-        return graphviz.Source(to_dot(analysis, direction)).pipe(format=fmt)
+        return graphviz.Source(text).pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         raise GraphvizMissingError(
             f"rendering to {fmt} needs graphviz's 'dot' program (Debian/Ubuntu: apt-get install graphviz); "

@@ -1,7 +1,7 @@
 """Benchmarks (not tests): speed as ratios against a peer measured in the same run.
 
     python tests/benchmark.py            # all
-    python tests/benchmark.py startup    # one of: startup, scale, codegen, imports, huge, api
+    python tests/benchmark.py startup    # one of: startup, scale, codegen, imports, huge, api, figures, grade
 
 Needs torch and torchinfo for the start-up comparison (pip install -e '.[torch,bench]').
 """
@@ -41,11 +41,12 @@ summary(model, input_size=(1, 3, 224, 224))
 ]
 
 
-def wall(command: list[str], runs: int) -> list[float]:
+def wall(command: list[str], runs: int, verdict: bool = False) -> list[float]:
+    """Seconds per fresh process; `verdict`: its exit status is an answer (grade exits 1), not a failure."""
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+        subprocess.run(command, check=not verdict, capture_output=True, cwd=ROOT)
         times.append(time.perf_counter() - started)
     return times
 
@@ -215,7 +216,36 @@ def api(seconds: float = 2.0) -> None:
     print(f"api      {rate:,.0f} analyses of alexnet per second (input sizes 195..290)")
 
 
+def figures(runs: int = 3) -> None:
+    """`archcalc render` of every bundled spec as a whole command, against `table` of the same spec."""
+    import tempfile
+
+    compileall.compile_dir(ROOT / "archcalc", quiet=1)
+    folder = Path(tempfile.mkdtemp(prefix="archcalc-bench-"))
+    slowest = ("", 0.0, 0.0)
+    for name in archcalc.bundled_names():
+        drawn = min(wall([sys.executable, "-m", "archcalc", "render", name, "-o", str(folder / "f.svg")], runs))
+        table = min(wall([sys.executable, "-m", "archcalc", "table", name], runs))
+        print(
+            f"figures  render {name:20s} {drawn * 1000:4.0f} ms  (table: {table * 1000:4.0f} ms, {drawn / table:.2f}×)"
+        )
+        slowest = max(slowest, (name, drawn, table), key=lambda item: item[1])
+    print(f"figures  slowest: {slowest[0]}, {slowest[1] * 1000:.0f} ms (best of {runs})")
+
+
+def grade(runs: int = 5) -> None:
+    """Grading a 30-row table as a command, against `table` of the same network in the same run."""
+    compileall.compile_dir(ROOT / "archcalc", quiet=1)
+    table = ROOT / "tests" / "grade_data" / "vgg16-30rows.csv"
+    graded = statistics.median(
+        wall([sys.executable, "-m", "archcalc", "grade", "vgg16", str(table)], runs, verdict=True)
+    )
+    baseline = statistics.median(wall([sys.executable, "-m", "archcalc", "table", "vgg16"], runs))
+    print(f"grade    30-row VGG-16 table: {graded * 1000:.0f} ms; table vgg16: {baseline * 1000:.0f} ms "
+          f"({graded / baseline:.2f}× the table's time; median of {runs})")  # fmt: skip
+
+
 if __name__ == "__main__":
-    chosen = sys.argv[1:] or ["startup", "scale", "codegen", "imports", "huge", "api"]
+    chosen = sys.argv[1:] or ["startup", "scale", "codegen", "imports", "huge", "api", "figures", "grade"]
     for name in chosen:
         globals()[name]()

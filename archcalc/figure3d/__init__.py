@@ -2,7 +2,8 @@
 
 Geometry first: ``build_figure`` turns an Analysis into a Figure of plain primitives (polygons,
 segments, labels) with known bounding boxes, so tests can check collisions from the geometry;
-``render_svg`` then writes them through a jinja2 template (autoescaped), ``render_tikz`` as TikZ.
+``render_svg`` then writes them through a jinja2 template (autoescaped), ``render_tikz`` as TikZ,
+``render_raster`` as PDF or PNG (matplotlib, loaded only then).
 Output is deterministic: no randomness, no timestamps, fixed number formatting.
 
 Projection: oblique. x runs along the network (channel thickness), y is height (H), z is depth (W),
@@ -23,6 +24,7 @@ _EXPORTS = {
     "PALETTE": "..palette", "Role": "..palette",
     "Column": ".columns", "columns_of": ".columns",
     "latex_text": ".export", "render_svg": ".export", "render_tikz": ".export",
+    "RasterFormat": ".raster", "render_raster": ".raster",
     "build_figure": ".layout",
     "FlowDirection": ".options", "LabelSet": ".options", "Mapping": ".options", "Options": ".options",
     "Scale": ".options", "figure_options": ".options",
@@ -48,6 +50,7 @@ __all__ = [
     "Mapping",
     "Options",
     "Polygon",
+    "RasterFormat",
     "Role",
     "Scale",
     "Segment",
@@ -55,6 +58,7 @@ __all__ = [
     "columns_of",
     "figure_options",
     "latex_text",
+    "render_raster",
     "render_svg",
     "render_tikz",
 ]

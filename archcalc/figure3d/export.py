@@ -2,27 +2,53 @@
 
 from __future__ import annotations
 
-from .primitives import FONT_FAMILY, Box, Figure
+from .primitives import FONT_FAMILY, OUTLINE_WIDTH, Box, Figure
+
+MARGIN = 2.0  # pt of white around the drawing
 
 
 def render_svg(figure: Figure, id_prefix: str = "archcalc") -> str:
-    """A standalone SVG: text as <text>, no scripts, fonts or images; the viewBox fits the drawing."""
+    """A standalone SVG: text as <text>, no scripts, fonts or images; the viewBox fits the drawing,
+    in points at the printed size, and width/height state that size in cm."""
     from ..templating import render
 
-    bounds = figure.bounds()
-    margin = figure.font_size
-    box = Box(bounds.x0 - margin, bounds.y0 - margin, bounds.x1 + margin, bounds.y1 + margin)
+    box = _page(figure)
+    scale = _print_scale(figure, box)
     return render(
         "figure3d.svg.j2",
         box=box,
+        width_cm=(box.x1 - box.x0) * scale / PT_PER_CM,
+        height_cm=(box.y1 - box.y0) * scale / PT_PER_CM,
         title=figure.title,
+        description=_printed(figure, scale) + figure.description,
         font_family=FONT_FAMILY,
         id_prefix=id_prefix,
-        stroke=max(0.8, figure.font_size / 18),
+        stroke=OUTLINE_WIDTH,
         polygons=figure.polygons,
-        segments=sorted(figure.segments, key=lambda s: not s.dashed),
+        segments=sorted(figure.segments, key=lambda s: not s.dashed or s.role == "skip"),
         labels=figure.labels,
     )
+
+
+PT_PER_CM = 72 / 2.54
+
+
+def _printed(figure: Figure, scale: float) -> str:
+    if figure.print_width is None:
+        return ""
+    return f"Printed {figure.print_width.text} wide: 1 unit = {scale:.3f} pt. "
+
+
+def _page(figure: Figure) -> Box:
+    bounds = figure.bounds()
+    return Box(bounds.x0 - MARGIN, bounds.y0 - MARGIN, bounds.x1 + MARGIN, bounds.y1 + MARGIN)
+
+
+def _print_scale(figure: Figure, box: Box) -> float:
+    """Printed size per unit: the stated width over the viewBox's width (≥ 1: the layout fits within it)."""
+    if figure.print_width is None:
+        return 1.0
+    return figure.print_width.points / (box.x1 - box.x0)
 
 
 _LATEX_SPECIALS = {
@@ -30,7 +56,6 @@ _LATEX_SPECIALS = {
     "_": r"\_", "%": r"\%", "~": r"\~{}", "×": r"\ensuremath{\times}", "√": r"\ensuremath{\surd}",
     "₂": r"\ensuremath{_2}", "·": r"\ensuremath{\cdot}", "–": "--", "<": r"\textless{}", ">": r"\textgreater{}",
 }  # fmt: skip
-PX_TO_CM = 0.02
 
 
 def latex_text(text: str) -> str:
@@ -39,7 +64,8 @@ def latex_text(text: str) -> str:
 
 
 def render_tikz(figure: Figure) -> str:
-    """The same figure as a ``tikzpicture`` for LaTeX documents (needs ``\\usepackage{tikz}``)."""
+    """The same figure as a ``tikzpicture`` for LaTeX documents (needs ``\\usepackage{tikz}``), at
+    the stated print width: coordinates in points, no ``\\resizebox`` needed."""
     from ..templating import number
 
     colors: dict[str, str] = {}
@@ -49,12 +75,17 @@ def render_tikz(figure: Figure) -> str:
             colors[value] = f"archcalc{len(colors)}"
         return colors[value]
 
-    body: list[str] = []
+    box = _page(figure)
+    scale = _print_scale(figure, box)
+    body = [
+        f"\\path[use as bounding box] ({number(box.x0)},{number(box.y0)}) rectangle ({number(box.x1)},{number(box.y1)});"
+    ]
+    outline = f"line width={number(OUTLINE_WIDTH * scale)}pt"
     for polygon in figure.polygons:
         path = " -- ".join(f"({number(x)},{number(y)})" for x, y in polygon.points)
-        body.append(f"\\filldraw[fill={color(polygon.fill)}, draw={color(polygon.stroke)}] {path} -- cycle;")
-    for s in sorted(figure.segments, key=lambda s: not s.dashed):
-        style = [f"draw={color(s.stroke)}", f"line width={number(max(s.width, 0.6) * PX_TO_CM * 28.45)}pt"]
+        body.append(f"\\filldraw[fill={color(polygon.fill)}, draw={color(polygon.stroke)}, {outline}] {path} -- cycle;")
+    for s in sorted(figure.segments, key=lambda s: not s.dashed or s.role == "skip"):
+        style = [f"draw={color(s.stroke)}", f"line width={number(s.width * scale)}pt"]
         if s.dashed:
             style.append("dashed")
         if s.arrow:
@@ -62,16 +93,17 @@ def render_tikz(figure: Figure) -> str:
         body.append(f"\\draw[{', '.join(style)}] ({number(s.x0)},{number(s.y0)}) -- ({number(s.x1)},{number(s.y1)});")
     for label in figure.labels:
         anchor = {"start": "base west", "middle": "base", "end": "base east"}[label.anchor]
-        size = label.size * PX_TO_CM * 28.45  # px → pt at this picture's scale
+        size = label.size * scale  # points at the printed size
         font = f"\\fontsize{{{number(size)}}}{{{number(size * 1.2)}}}\\selectfont" + (
             "\\bfseries" if label.bold else ""
         )
         body.append(
             f"\\node[anchor={anchor}, inner sep=0, font={font}] at ({number(label.x)},{number(label.y)}) {{{latex_text(label.text)}}};"
         )
+    width = figure.print_width.text if figure.print_width is not None else f"{number(box.x1 - box.x0)}pt"
     head = [
-        f"% {latex_text(figure.title)}: generated by archcalc. Needs \\usepackage{{tikz}} and \\usetikzlibrary{{arrows.meta}}.",
-        f"\\begin{{tikzpicture}}[x={PX_TO_CM}cm, y=-{PX_TO_CM}cm, line join=round]",
+        f"% {latex_text(figure.title)}: generated by archcalc, {width} wide. Needs \\usepackage{{tikz}} and \\usetikzlibrary{{arrows.meta}}.",
+        f"\\begin{{tikzpicture}}[x={scale:.5f}pt, y=-{scale:.5f}pt, line join=round]",
     ]
     head += [f"\\definecolor{{{name}}}{{HTML}}{{{value.lstrip('#').upper()}}}" for value, name in colors.items()]
     return "\n".join(head + body + ["\\end{tikzpicture}"]) + "\n"

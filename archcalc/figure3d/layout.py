@@ -1,46 +1,163 @@
-"""Placing the columns: ranks left to right, parallel branches in lanes, labels under the blocks.
+"""Placing the columns at the printed size: ranks left to right, parallel branches in lanes, labels
+in one row under their blocks, skip connections over the top.
 
-``build_figure`` finds the font size at which every label is at least 1/70 of the figure's width.
+Coordinates are points at the stated print width. Text, line and kernel sizes are fixed in points
+(``primitives``); only the geometry of the blocks scales (``g``). ``build_figure`` searches the
+largest ``g`` at which the figure fits the width, collapsing repeat blocks and then branch regions
+when the whole network cannot fit at the smallest ``g``, and raises ``FigureFitError`` (saying
+what to change) when nothing fits. The search is a bisection with a fixed number of steps, so it
+always ends.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ..engine import Analysis
+from ..errors import FigureFitError
 from ..palette import Role
-from .columns import Column, columns_of, dims_text
-from .draw import _connect, _cuboid, _detour, _Placed
+from .columns import Collapse, Column, columns_of, dims_text
+from .draw import _connect, _cuboid, _Placed
+from .export import MARGIN
 from .legend import _legend
-from .options import LabelSet, Mapping, Options
-from .primitives import CHAR_WIDTH, DEPTH_DX, DEPTH_DY, LINE_HEIGHT, SMALL, Box, Figure, Label
+from .options import LabelSet, Mapping, Options, Scale
+from .primitives import (
+    CONNECTION_WIDTH,
+    DEPTH_DX,
+    DEPTH_DY,
+    FONT,
+    LINE_HEIGHT,
+    SMALL_FONT,
+    Box,
+    Figure,
+    Label,
+    Segment,
+    text_width,
+)  # fmt: skip
 
-MIN_FONT_FRACTION = 1 / 70  # every label at least this fraction of the figure width
+G_MIN, G_MAX = 0.35, 2.5  # the range of the geometric scale searched
+SEARCH_STEPS = 6
+BLOCK_GAP = 16.0  # pt between neighbouring blocks at g = 1, room for kernel pyramids and arrows
+LABEL_PAD = 2.5  # pt between neighbouring labels
+CHANNEL_PAD = 8.0  # pt free on either side of a vertical connector between ranks
+SKIP_LEVEL = 5.0  # pt between stacked skip arcs
+LABEL_GAP = FONT * 1.15  # from the lowest block of a lane to the first baseline of its labels, plus the ascent
+
+
+MAX_ROWS = 6  # a longer network is collapsed (or refused), not folded further
+MAX_HEIGHT = 23 * 72 / 2.54  # pt: a printed page's text height
+
+
+def _plans(expand: bool) -> list[tuple[Collapse, int]]:
+    """(collapse, rows) in the order tried: every block, repeat blocks or branch regions collapsed
+    in one or two rows, then in more rows; whole named stages last."""
+    if expand:
+        return [(Collapse.NONE, rows) for rows in range(1, MAX_ROWS + 1)]
+    levels = [Collapse.NONE, Collapse.REPEATS, Collapse.BRANCHES]
+    plans = [(level, rows) for rows in (1, 2) for level in levels]
+    plans += [(level, rows) for rows in range(3, MAX_ROWS + 1) for level in levels]
+    return plans + [(Collapse.STAGES, rows) for rows in range(1, MAX_ROWS + 1)]
 
 
 def build_figure(analysis: Analysis, options: Options | None = None) -> Figure:
+    """The figure at ``options.width``: the largest blocks that fit, or FigureFitError."""
     options = options or Options()
-    spatial, channel = options.spatial_map(), options.channel_map()
-    columns = columns_of(analysis)
-    # Labels must stay ≥ 1/70 of the final width, and the width grows with the labels: find the
-    # fixed point, staggering labels over more rows when one row cannot fit them.
-    for rows in (1, 2, 3):
-        font = 16.0
-        for _ in range(12):
-            figure = _finish(
-                _layout(analysis, columns, options, spatial, channel, font, rows), options, spatial, channel, columns
-            )
-            bounds = figure.bounds()
-            needed = (bounds.x1 - bounds.x0 + 2 * font) * MIN_FONT_FRACTION / SMALL
-            if font >= needed:
-                return figure
-            font = needed * 1.01
-    return figure
+    target = options.width.points
+    narrowest = None
+    cache: dict[Collapse, list[Column]] = {}
+    for level, rows in _plans(options.expand):
+        if level not in cache:
+            cache[level] = columns_of(analysis, level)
+            if level > Collapse.NONE and any(_same(cache[level], cache[other]) for other in cache if other != level):
+                cache[level] = []  # nothing more to collapse: the same layout was tried already
+        columns = cache[level]
+        if not columns:
+            continue
+        # Measure (place the blocks only) to find the largest g that fits; then draw it, and
+        # step g down where the drawing overhangs what was measured.
+        fits, strip = _measure(analysis, columns, options, G_MIN, rows)
+        if rows == 1:
+            narrowest = strip if narrowest is None else min(narrowest, strip)
+        if not fits:
+            continue
+        low, high = G_MIN, G_MAX
+        if _measure(analysis, columns, options, G_MAX, rows)[0]:
+            low = G_MAX
+        else:
+            for _ in range(SEARCH_STEPS):
+                middle = (low + high) / 2
+                low, high = (middle, high) if _measure(analysis, columns, options, middle, rows)[0] else (low, middle)
+        previous = None
+        for g in (low, low * 0.96, low * 0.9, low * 0.8, G_MIN):
+            drawn = _attempt(analysis, columns, options, max(g, G_MIN), rows)
+            if drawn.fits(target, rows):
+                return _finish(drawn.figure, options, drawn.spatial, drawn.channel, columns)
+            if drawn.tall(target):
+                continue  # smaller blocks make a shorter figure
+            if previous is not None and drawn.width_needed() > previous - 0.5:
+                break  # what overhangs does not shrink with the blocks
+            previous = drawn.width_needed()
+    assert narrowest is not None
+    cm = narrowest / 72 * 2.54 + 0.05
+    hint = "" if options.expand else " (with repeat blocks, branch regions or named stages collapsed)"
+    raise FigureFitError(
+        f"{analysis.name}: at {options.width.text} wide, in up to {MAX_ROWS} rows and 23cm tall{hint}, the figure cannot keep "
+        f"text ≥ 7 pt, lines ≥ 0.5 pt and kernels ≥ 2 mm; give a wider --width (one row needs {cm:.1f}cm), "
+        "or fewer labels (--labels names,dims)" + ("" if not options.expand else ", or drop --expand")
+    )
+
+
+@dataclass
+class _Attempt:
+    figure: Figure
+    spatial: Mapping
+    channel: Mapping
+
+    rows: int
+    strip_width: float  # the width it would need in one row
+
+    def fits(self, target: float, rows: int) -> bool:
+        """Within the width, the rows and a page's height (a taller figure collapses more instead)."""
+        return self.rows <= rows and self.width_needed() <= target + 1e-6 and not self.tall(target)
+
+    def tall(self, target: float) -> bool:
+        """Folded taller than a page (a figure in one row is as tall as its blocks and labels)."""
+        bounds = self.figure.bounds()
+        return self.rows > 1 and (bounds.y1 - bounds.y0) * target / max(self.width_needed(), 1.0) > MAX_HEIGHT
+
+    def width_needed(self) -> float:
+        bounds = self.figure.bounds()
+        return bounds.x1 - bounds.x0 + 2 * MARGIN
+
+
+def _same(a: list[Column], b: list[Column]) -> bool:
+    return [(c.name, c.sources) for c in a] == [(c.name, c.sources) for c in b]
+
+
+def _measure(analysis: Analysis, columns: list[Column], options: Options, g: float, rows: int) -> tuple[bool, float]:
+    """Does the network fit in `rows` rows at scale g (from placing the blocks, nothing drawn)? And
+    the width it would need in one row."""
+    spatial, channel = options.spatial_map().scaled(g), options.channel_map().scaled(g)
+    layout = _Layout(analysis, columns, options, spatial, channel, g, options.width.points - 2 * MARGIN, rows)
+    layout.place_x()
+    return layout.row_count <= rows and layout.measured_width() <= options.width.points, layout.strip_width
+
+
+def _attempt(analysis: Analysis, columns: list[Column], options: Options, g: float, rows: int) -> _Attempt:
+    spatial, channel = options.spatial_map().scaled(g), options.channel_map().scaled(g)
+    layout = _Layout(analysis, columns, options, spatial, channel, g, options.width.points - 2 * MARGIN, rows)
+    figure = layout.build()
+    if options.legend:
+        _legend(figure, options, columns)
+    return _Attempt(figure, spatial, channel, layout.row_count, layout.strip_width)
 
 
 def _finish(figure: Figure, options: Options, spatial: Mapping, channel: Mapping, columns: list[Column]) -> Figure:
-    if options.legend:
-        _legend(figure, options, spatial, channel, columns, figure.font_size)
+    figure.print_width = options.width
+    figure.description = (
+        f"Height and depth of a map: {spatial.describe('units')}; thickness of a map and height of a bar: "
+        f"{channel.describe('units')}."
+    )
     return _mirrored(figure) if options.right_to_left else figure
 
 
@@ -54,28 +171,32 @@ def _mirrored(figure: Figure) -> Figure:
         return Box(axis - b.x1, b.y0, axis - b.x0, b.y1)
 
     swap = {"start": "end", "end": "start", "middle": "middle"}
-    return Figure(
+    return replace(
+        figure,
         polygons=[replace(p, points=tuple((axis - x, y) for x, y in p.points)) for p in figure.polygons],
         segments=[replace(s, x0=axis - s.x0, x1=axis - s.x1) for s in figure.segments],
         labels=[replace(t, x=axis - t.x, anchor=swap[t.anchor]) for t in figure.labels],
         blocks=[box(b) for b in figure.blocks],
-        title=figure.title,
-        font_size=figure.font_size,
+        kernels=[box(b) for b in figure.kernels],
         drawing=box(figure.drawing),
     )
 
 
-def _label_lines(column: Column, options: Options) -> list[tuple[str, bool]]:
-    """(text, bold) lines under a block: name, caption, notes, size; the output bar's notes in bold."""
+def _label_lines(column: Column, options: Options, kernel_apart: bool) -> list[tuple[str, bool]]:
+    """(text, bold) lines under a block: name, caption, notes, size; the output bar's notes in bold.
+    A kernel's size and stride are written next to the kernel instead (``kernel_apart``)."""
     lines: list[tuple[str, bool]] = []
     if LabelSet.NAMES in options.labels:
         lines.append((column.name, True))
-    if LabelSet.OPS in options.labels and column.op:
+    if LabelSet.OPS in options.labels and column.op and not kernel_apart:
         lines.append((column.op, False))
+    if LabelSet.OPS in options.labels:
+        lines += [(detail, False) for detail in column.details]
     if LabelSet.OPS in options.labels and column.notes and column.role is not Role.OUTPUT:
         lines.append(("+ " + ", ".join(column.notes), False))
     if LabelSet.DIMS in options.labels:
-        lines.append((dims_text(column.shape), False))  # the whole map; each stream is labelled above it
+        # the whole map; each stream is labelled above it
+        lines.append((dims_text(column.shape, options.notation), False))
     if column.role is Role.OUTPUT and column.notes:
         lines.append((", ".join(column.notes), True))
     return lines
@@ -89,92 +210,302 @@ def _ranks(columns: list[Column]) -> list[int]:
     return ranks
 
 
-BAR_THICKNESS = 8.0
-GAP = 56.0  # room between ranks for the kernel projection lines and arrows
+def _lanes(columns: list[Column], ranks: list[int]) -> list[int]:
+    """A lane (row of the drawing) for every column: a branch keeps its lane, a merge takes the
+    lowest lane it reads, a parallel branch takes the next free lane below."""
+    lanes: list[int] = []
+    taken: dict[int, set[int]] = {}
+    for index, column in enumerate(columns):
+        wanted = min((lanes[s] for s in column.sources), default=0)
+        used = taken.setdefault(ranks[index], set())
+        lane = wanted
+        while lane in used:
+            lane += 1
+        used.add(lane)
+        lanes.append(lane)
+    return lanes
+
+
+BAR_THICKNESS = 4.0
+
+
+def _text_width(text: str, size: float, bold: bool = False) -> float:
+    return text_width(text, size, bold)
 
 
 class _Layout:
-    """One attempt at laying out the columns at a given font size and number of label rows.
-
-    Ranks go left to right; parallel branches of a rank are stacked as lanes (each labelled under
-    its block); a chain's labels go in one to three rows under the whole drawing.
-    """
+    """One layout at geometric scale ``g``: blocks, kernels, connections and labels, in points."""
 
     def __init__(
         self, analysis: Analysis, columns: list[Column], options: Options, spatial: Mapping, channel: Mapping,
-        font: float, label_rows: int,
+        g: float, available: float, rows: int,
     ) -> None:  # fmt: skip
-        self.figure = Figure(title=analysis.name, font_size=font)
-        self.options, self.font, self.small = options, font, font * SMALL
+        self.figure = Figure(title=analysis.name, font_size=FONT)
+        self.available, self.max_rows = available, rows
+        self.options, self.g = options, g
+        self.columns = columns
         self.placed = [_sized(column, spatial, channel) for column in columns]
         self.ranks = _ranks(columns)
-        self.lanes: dict[int, list[int]] = {}
-        for index, rank in enumerate(self.ranks):
-            self.lanes.setdefault(rank, []).append(index)
-        self.branched = any(len(members) > 1 for members in self.lanes.values())
-        self.label_lines = [_label_lines(column, options) for column in columns]
+        self.lanes = _lanes(columns, self.ranks)
+        self.at: dict[tuple[int, int], int] = {
+            (r, lane): i for i, (r, lane) in enumerate(zip(self.ranks, self.lanes, strict=True))
+        }
+        self.kernel_text = [self._kernel_text(i) for i in range(len(columns))]
+        self.label_lines = [_label_lines(c, options, bool(self.kernel_text[i])) for i, c in enumerate(columns)]
         self.label_widths = [
-            max((len(text) * self._size(bold) * CHAR_WIDTH for text, bold in lines), default=0.0)
+            max((_text_width(text, FONT if bold else SMALL_FONT, bold) for text, bold in lines), default=0.0)
             for lines in self.label_lines
         ]
-        self.label_height = max(sum(self._size(bold) * LINE_HEIGHT for _, bold in lines) for lines in self.label_lines)
-        self.rows = [0 if self.branched else i % label_rows for i in range(len(self.placed))]
+        self.label_heights = [
+            sum((FONT if bold else SMALL_FONT) * LINE_HEIGHT for _, bold in lines) for lines in self.label_lines
+        ]
+        self.skips: list[tuple[int, int]] = []
+        self.arrowed: set[int] = set()  # targets whose arrowhead is drawn
+        self.gap = max(BLOCK_GAP * g, 10.0)
 
-    def _size(self, bold: bool) -> float:
-        return self.font if bold else self.small
+    def _kernel_text(self, index: int) -> str:
+        """``11×11, s4`` beside the kernel, when the layer's kernel is drawn on the block before it."""
+        column = self.columns[index]
+        if column.layer is None or column.fused > 1 or "kernel" not in column.layer.details or len(column.sources) != 1:
+            return ""
+        source = column.sources[0]
+        if LabelSet.OPS not in self.options.labels or len(self.columns[source].shape) != 3:
+            return ""
+        if self.lanes_of(source, index) is False:
+            return ""
+        return column.op
+
+    def lanes_of(self, source: int, target: int) -> bool:
+        ranks = _ranks(self.columns) if not hasattr(self, "ranks") else self.ranks
+        lanes = self.lanes
+        return ranks[target] - ranks[source] == 1 and lanes[target] == lanes[source]
 
     def build(self) -> Figure:
-        self.place()
+        self.place_x()
+        self.place_y()
         self.draw_blocks()
         self.draw_connections()
         self.draw_labels()
         self.figure.drawing = self.figure.bounds()
         return self.figure
 
-    def pitch(self) -> float:
-        """Vertical distance between streams (or lanes): the tallest block plus room for its labels."""
+    # --- horizontal --------------------------------------------------------------------------
+
+    def block_width(self, i: int) -> float:
+        p = self.placed[i]
+        width = p.t + p.d * DEPTH_DX
+        if p.column.streams > 1 and LabelSet.STREAMS in self.options.labels:  # its per-stream channel label
+            width = max(width, _text_width(self.stream_text(i), SMALL_FONT))
+        return width
+
+    def stream_text(self, i: int) -> str:
+        column = self.placed[i].column
+        return f"{column.shape[0] // column.streams:,}"
+
+    def place_x(self) -> None:
+        """Rank centres: blocks at least a gap apart (wider where a kernel label sits between them),
+        labels at least a pad apart, and a free channel where connections change lanes."""
+        count = max(self.ranks) + 1
+        members: list[list[int]] = [[] for _ in range(count)]
+        for i, rank in enumerate(self.ranks):
+            members[rank].append(i)
+        block = [max(self.block_width(i) for i in m) for m in members]
+        label = [max(max(self.label_widths[i], self.block_width(i)) for i in m) for m in members]
+        kernel = [max((_text_width(self.kernel_text[i], SMALL_FONT) for i in m), default=0.0) for m in members]
+        changes = [False] * count
+        for i, column in enumerate(self.columns):
+            for s in column.sources:
+                if self.lanes[s] != self.lanes[i] or len(members[self.ranks[i]]) > 1 or len(members[self.ranks[s]]) > 1:
+                    changes[self.ranks[i]] = True
+        self.rank_centres = [label[0] / 2]
+        self.channels: list[float] = [0.0]  # x of the free channel before each rank
+        self.kernel_x = [0.0] * count  # centre of the kernel label before each rank (above the blocks)
+        last_kernel: tuple[float, float] | None = None  # (centre, width) of the previous kernel label
+        for r in range(1, count):
+            pad = 2 * CHANNEL_PAD if changes[r] else LABEL_PAD
+            previous = self.rank_centres[-1]
+            distance = max(block[r - 1] / 2 + block[r] / 2 + self.gap, label[r - 1] / 2 + label[r] / 2 + pad)
+            if kernel[r] and last_kernel is not None:  # kernel labels may overhang the blocks, not each other
+                wanted = last_kernel[0] + (last_kernel[1] + kernel[r]) / 2 + LABEL_PAD
+                distance = max(distance, 2 * wanted - 2 * previous - block[r - 1] / 2 + block[r] / 2)
+            self.rank_centres.append(previous + distance)
+            self.channels.append(previous + (distance + label[r - 1] / 2 - label[r] / 2) / 2)
+            if kernel[r]:
+                self.kernel_x[r] = previous + (distance + block[r - 1] / 2 - block[r] / 2) / 2
+                last_kernel = (self.kernel_x[r], kernel[r])
+        self.channels[0] = -CHANNEL_PAD
+        self.strip_width = self.rank_centres[-1] + label[-1] / 2 + 2 * MARGIN  # all in one row
+        self.fold(label)
+        for i, p in enumerate(self.placed):
+            p.x = self.rank_centres[self.ranks[i]] - (p.t + p.d * DEPTH_DX) / 2
+
+    def fold(self, label: list[float]) -> None:
+        """Ranks into rows no wider than the available width, each row starting at x = 0; a free
+        channel before each row's first rank and after its last, for the connections between rows.
+        Rows are balanced: as many as the width needs, each about as wide as the others."""
+        starts = self.row_starts(label, self.available)
+        if len(starts) > 1:
+            even = self.strip_width / len(starts)
+            while even < self.available:
+                balanced = self.row_starts(label, even)
+                if len(balanced) <= len(starts):
+                    starts = balanced
+                    break
+                even *= 1.05
+        self.row_of = []
+        self.exits: list[float] = []
+        left, row = 0.0, -1
+        for r, centre in enumerate(self.rank_centres):
+            if r in starts:
+                row += 1
+                left = 0.0 if r == 0 else centre - label[r] / 2 - CHANNEL_PAD
+                if r > 0:
+                    self.channels[r] = centre - label[r] / 2 - CHANNEL_PAD / 2
+            self.row_of.append(row)
+            self.exits.append(centre + label[r] / 2 + CHANNEL_PAD / 2 - left)
+            self.rank_centres[r] = centre - left
+            self.kernel_x[r] -= left
+            if r > 0:
+                self.channels[r] -= left
+        self.row_count = row + 1
+        if self.row_count > 1:
+            self.justify(label)
+        for r in range(len(self.rank_centres) - 1):
+            if self.row_of[r + 1] == self.row_of[r]:
+                self.exits[r] = self.channels[r + 1]
+
+    def justify(self, label: list[float]) -> None:
+        """Spread each row's ranks over the available width, as a justified line of text."""
+        shift = [0.0] * len(self.rank_centres)
+        for row in range(self.row_count):
+            ranks = [r for r, of in enumerate(self.row_of) if of == row]
+            if len(ranks) < 2:
+                continue
+            last = ranks[-1]
+            right = self.rank_centres[last] + label[last] / 2 + CHANNEL_PAD
+            slack = max(0.0, self.available - right - 0.01)
+            for k, r in enumerate(ranks):
+                shift[r] = slack * k / (len(ranks) - 1)
+        for r in range(len(self.rank_centres)):
+            between = (shift[r - 1] + shift[r]) / 2 if r > 0 and self.row_of[r - 1] == self.row_of[r] else shift[r]
+            self.rank_centres[r] += shift[r]
+            self.exits[r] += shift[r]
+            self.channels[r] += between
+            self.kernel_x[r] += between
+
+    def row_starts(self, label: list[float], limit: float) -> set[int]:
+        """The first rank of each row when every row is at most `limit` wide."""
+        starts, left = {0}, 0.0
+        last = len(self.rank_centres) - 1
+        for r, centre in enumerate(self.rank_centres):
+            exit_room = CHANNEL_PAD if r < last else 0.0  # the last rank leads nowhere
+            if r > 0 and centre + label[r] / 2 + exit_room - left > limit:
+                starts.add(r)
+                left = centre - label[r] / 2 - CHANNEL_PAD
+        return starts
+
+    def measured_width(self) -> float:
+        """The drawing's width as placed: every rank with its labels, the channels around the rows."""
+        right = max(max(self.exits), max(self.rank_centres))
+        rows_of = [self.row_of[r] for r in self.ranks]
+        long_routes = sum(rows_of[i] - rows_of[s] > 1 for i, c in enumerate(self.columns) for s in c.sources)
+        left = CHANNEL_PAD / 2 + SKIP_LEVEL * (long_routes - 1) if long_routes else 0.0  # down the left margin
+        return right + left + 2 * MARGIN
+
+    def row(self, i: int) -> int:
+        return self.row_of[self.ranks[i]]
+
+    # --- vertical ----------------------------------------------------------------------------
+
+    def place_y(self) -> None:
+        """Lane centres, row by row and top lane first: each lane of a row as tall as its blocks
+        (all streams), their labels, and the skip arcs over it; rows apart by the routes between them."""
+        self.find_skips()
+        stream_pitch = self.stream_pitch()
+        up: dict[tuple[int, int], float] = {}
+        down: dict[tuple[int, int], float] = {}
+        labels: dict[tuple[int, int], float] = {}
+        above: dict[tuple[int, int], float] = {}
+        kernels: dict[tuple[int, int], float] = {}
+        for i, p in enumerate(self.placed):
+            key = self.key(i)
+            span = (p.column.streams - 1) * stream_pitch
+            up[key] = max(up.get(key, 0.0), span / 2 + p.h / 2 - p.d * DEPTH_DY)
+            if p.column.streams > 1:  # a stream's size above each stream
+                above[key] = SMALL_FONT * LINE_HEIGHT
+            if self.kernel_text[i]:  # a kernel's label above the blocks, over the stream sizes
+                kernels[key] = SMALL_FONT * LINE_HEIGHT
+            down[key] = max(down.get(key, 0.0), span / 2 + p.h / 2)
+            labels[key] = max(labels.get(key, 0.0), self.label_heights[i])
+        self.kernel_row = dict(above)
+        self.lane_bottoms = dict(down)  # below the lane's centre line: where its row of labels starts
+        for key in up:
+            up[key] += above.get(key, 0.0) + kernels.get(key, 0.0)
+            down[key] += LABEL_GAP + labels[key]
+        self.skip_levels = self.assign_skip_levels()
+        for key in {self.key(s) for s, _ in self.skips}:
+            levels = [level for (s, _), level in zip(self.skips, self.skip_levels, strict=True) if self.key(s) == key]
+            up[key] += SKIP_LEVEL * (max(levels) + 2)
+        self.lane_up = up
+        self.crossing = [(s, i) for i, c in enumerate(self.columns) for s in c.sources if self.row(s) != self.row(i)]
+        per_boundary = [0] * self.row_count
+        for s, t in self.crossing:
+            per_boundary[self.row(s)] += 1
+            if self.row(t) - self.row(s) > 1:
+                per_boundary[self.row(t) - 1] += 1
+        self.lane_centres: dict[tuple[int, int], float] = {}
+        self.row_tops = [0.0]
+        self.bands: list[float] = []  # y of the first route between a row and the next
+        y = 0.0
+        for row in range(self.row_count):
+            if row > 0:
+                self.bands.append(y + LABEL_PAD + SKIP_LEVEL)
+                y += LABEL_PAD * 2 + SKIP_LEVEL * (per_boundary[row - 1] + 1)
+                self.row_tops.append(y)
+            for index, key in enumerate(sorted(k for k in up if k[0] == row)):
+                y += (LABEL_PAD * 2 if index else 0.0) + up[key]
+                self.lane_centres[key] = y
+                y += down[key]
+        for i, p in enumerate(self.placed):
+            centre = self.lane_centres[self.key(i)]
+            p.centres = [centre + (s - (p.column.streams - 1) / 2) * stream_pitch for s in range(p.column.streams)]
+
+    def key(self, i: int) -> tuple[int, int]:
+        return (self.row(i), self.lanes[i])
+
+    def stream_pitch(self) -> float:
         pitch = 0.0
         for p in self.placed:
-            if p.column.streams > 1 or self.branched:
-                room = self.small * LINE_HEIGHT * 2 if p.column.streams > 1 else self.label_height + self.font * 1.3
-                pitch = max(pitch, p.h - p.d * DEPTH_DY + room)
+            if p.column.streams > 1:
+                pitch = max(pitch, p.h - p.d * DEPTH_DY + SMALL_FONT * LINE_HEIGHT * 1.6)
         return pitch
 
-    def width_of(self, i: int) -> float:
-        p = self.placed[i]
-        block_width = p.t + p.d * DEPTH_DX
-        if p.column.streams > 1 and LabelSet.STREAMS in self.options.labels:  # its per-stream channel label
-            per_stream = f"{p.column.shape[0] // p.column.streams:,}"
-            block_width = max(block_width, len(per_stream) * self.small * CHAR_WIDTH)
-        return block_width
+    def find_skips(self) -> None:
+        """Edges within a lane and a row that pass over a block of that lane: arcs over the top."""
+        for i, column in enumerate(self.columns):
+            for s in column.sources:
+                if self.row(s) == self.row(i) and self.lanes[s] == self.lanes[i] and self.blocked(s, i):
+                    self.skips.append((s, i))
 
-    def place(self) -> None:
-        """x of every block (labels must not collide) and the vertical centre of each of its streams."""
-        pitch = self.pitch()
-        last_on_row: dict[int, tuple[float, float]] = {}
-        right = -GAP
-        for rank in sorted(self.lanes):
-            members = self.lanes[rank]
-            rank_width = max(self.width_of(i) for i in members)
-            centre = right + GAP + rank_width / 2
-            if self.branched:  # labels sit under their own block: the rank must be as wide as its labels
-                rank_width = max([rank_width] + [self.label_widths[i] for i in members])
-                centre = right + GAP + rank_width / 2
-            else:
-                i = members[0]
-                row = self.rows[i]
-                if row in last_on_row:
-                    other_centre, other_width = last_on_row[row]
-                    centre = max(centre, other_centre + (other_width + self.label_widths[i]) / 2 + self.font)
-                else:
-                    centre = max(centre, self.label_widths[i] / 2)
-                last_on_row[row] = (centre, self.label_widths[i])
-            right = centre + rank_width / 2
-            for lane, i in enumerate(members):
-                p = self.placed[i]
-                p.x = centre - (p.t + p.d * DEPTH_DX) / 2
-                offset = (lane - (len(members) - 1) / 2) * pitch
-                p.centres = [offset + (s - (p.column.streams - 1) / 2) * pitch for s in range(p.column.streams)]
+    def blocked(self, source: int, target: int) -> bool:
+        lane = self.lanes[source]
+        return any((r, lane) in self.at for r in range(self.ranks[source] + 1, self.ranks[target]))
+
+    def assign_skip_levels(self) -> list[int]:
+        levels: list[int] = []
+        spans: list[tuple[int, int, int]] = []
+        for s, t in self.skips:
+            level = 0
+            while any(
+                lv == level and not (self.ranks[t] < a or b < self.ranks[s]) and self.key(s) == self.key(other)
+                for (a, b, lv), (other, _) in zip(spans, self.skips[: len(spans)], strict=True)
+            ):
+                level += 1
+            spans.append((self.ranks[s], self.ranks[t], level))
+            levels.append(level)
+        return levels
+
+    # --- drawing -----------------------------------------------------------------------------
 
     def draw_blocks(self) -> None:
         """Back to front: left to right; within a column, top stream first."""
@@ -182,38 +513,136 @@ class _Layout:
             color = self.options.colors[p.column.role]
             for centre in p.centres:
                 bottom = centre + p.h / 2
-                p.boxes.append(_cuboid(self.figure, p.x, bottom, p.t, p.h, p.d, color, p.column.role.value))
+                p.boxes.append(
+                    _cuboid(self.figure, p.x, bottom, p.t, p.h, p.d, color, p.column.role.value, p.column.depthwise)
+                )
 
     def draw_connections(self) -> None:
-        """Kernels and arrows over the blocks; edges that skip ranks go over the top."""
-        top = min(box.y0 for p in self.placed for box in p.boxes) - self.font
-        detours = 0
-        for index, p in enumerate(self.placed):
-            for source_index in p.column.sources:
-                if self.ranks[index] - self.ranks[source_index] == 1:
-                    _connect(self.figure, self.placed[source_index], p, index, self.font)
+        skips = set(self.skips)
+        merging: dict[int, list[int]] = {}
+        crossing = set(self.crossing)
+        for i, column in enumerate(self.columns):
+            direct = [s for s in column.sources if (s, i) not in skips and (s, i) not in crossing]
+            for s in direct:
+                if len(direct) > 1:  # a merge of lanes: every lane joins one arrow into it
+                    merging.setdefault(i, []).append(s)
+                elif self.lanes_of(s, i) or (self.lanes[s] == self.lanes[i] and len(column.sources) == 1):
+                    _connect(self.figure, self.placed[s], self.placed[i], i, bool(self.kernel_text[i]))
+                    if self.kernel_text[i]:
+                        self.draw_kernel_label(i)
                 else:
-                    _detour(self.figure, self.placed[source_index], p, top - detours * self.font * 0.6, GAP)
-                    detours += 1
+                    merging.setdefault(i, []).append(s)
+        for target, sources in merging.items():
+            self.draw_lane_change(target, sources)
+        for (s, t), level in zip(self.skips, self.skip_levels, strict=True):
+            self.draw_skip(s, t, level)
+        levels: dict[int, int] = {}
+        for s, t in self.crossing:
+            bands = {self.row(s), self.row(t) - 1}
+            level = max(levels.get(b, 0) for b in bands)
+            for b in bands:
+                levels[b] = level + 1
+            self.draw_between_rows(s, t, level)
+
+    def draw_between_rows(self, source: int, target: int, level: int) -> None:
+        """Out of the source into the free channel after it, down to the band under its row, along
+        it, down the channel before the target and in: dashed when it skips blocks."""
+        s, t = self.placed[source], self.placed[target]
+        skips = self.row(target) - self.row(source) > 1 or self.ranks[target] - self.ranks[source] > 1
+        style = {"dashed": skips, "width": CONNECTION_WIDTH, "role": "skip" if skips else "connection"}
+        y_band = self.bands[self.row(source)] + SKIP_LEVEL * level
+        x_exit, x_entry = self.exits[self.ranks[source]], self.channels[self.ranks[target]]
+        y0, y1 = s.centres[0], t.centres[0]
+        points = [(s.boxes[0].x1, y0), (x_exit, y0), (x_exit, y_band)]
+        if self.row(target) - self.row(source) > 1:  # down the left margin, past the rows between
+            x_left = -CHANNEL_PAD / 2 - SKIP_LEVEL * level
+            y_band = self.bands[self.row(target) - 1] + SKIP_LEVEL * level
+            points += [(x_left, points[-1][1]), (x_left, y_band)]
+        if any(self.row(other) == self.row(target) for other in self.columns[target].sources):
+            # the target's arrow from its own row comes in from the left: this one comes down on its top
+            box = t.boxes[0]
+            x_top = self.free_x(box, y_band, box.y0)
+            points += [(x_top, y_band), (x_top, box.y0 - 0.5)]
+        else:
+            points += [(x_entry, y_band), (x_entry, y1), (t.x - 1, y1)]
+        for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
+            last = (xb, yb) == points[-1]
+            self.figure.segments.append(Segment(xa, ya, xb, yb, arrow=last, **style))  # type: ignore[arg-type]
+
+    def free_x(self, box: Box, y0: float, y1: float) -> float:
+        """An x over the box where a vertical line from y0 down to y1 crosses no label."""
+        width = box.x1 - box.x0
+        candidates = [box.x0 + width * f for f in (0.3, 0.5, 0.15, 0.7, 0.85)]
+        for x in candidates:
+            if not any(b.x0 <= x <= b.x1 and b.y0 < y1 and y0 < b.y1 for b in (t.box for t in self.figure.labels)):
+                return x
+        return candidates[0]
+
+    def draw_kernel_label(self, target: int) -> None:
+        """``11×11 s4`` above the blocks it overhangs (and their stream sizes), centred on the gap."""
+        text = self.kernel_text[target]
+        x = self.kernel_x[self.ranks[target]]
+        half = _text_width(text, SMALL_FONT) / 2
+        lane, row = self.lanes[target], self.row(target)
+        tops = [
+            box.y0
+            for j, p in enumerate(self.placed)
+            if self.lanes[j] == lane and self.row(j) == row
+            for box in p.boxes[:1]
+            if box.x0 < x + half and x - half < box.x1
+        ]
+        source = self.placed[self.columns[target].sources[0]]
+        top = min([*tops, self.placed[target].boxes[0].y0, source.boxes[0].y0])
+        y = top - self.kernel_row.get((row, lane), 0.0) - SMALL_FONT * 0.25 - 1.0
+        self.figure.labels.append(Label(x, y, text, SMALL_FONT))
+
+    def draw_lane_change(self, target: int, sources: list[int]) -> None:
+        """Elbows along each source's lane to the free channel before the target, then one arrow in."""
+        p = self.placed[target]
+        x_channel = self.channels[self.ranks[target]]
+        y_target = p.centres[0]
+        ys = [y_target]
+        for s in sources:
+            source = self.placed[s]
+            y = source.centres[0]
+            start = source.boxes[0].x1
+            self.figure.segments.append(Segment(start, y, x_channel, y, width=CONNECTION_WIDTH))
+            ys.append(y)
+        if min(ys) < max(ys):
+            self.figure.segments.append(Segment(x_channel, min(ys), x_channel, max(ys), width=CONNECTION_WIDTH))
+        self.figure.segments.append(
+            Segment(x_channel, y_target, p.x - 1.0, y_target, width=CONNECTION_WIDTH, arrow=True)
+        )
+        self.arrowed.add(target)
+
+    def draw_skip(self, source: int, target: int, level: int) -> None:
+        """Dashed, over the top of the lane: up from the source, across, down into the target's top."""
+        s, t = self.placed[source], self.placed[target]
+        key = self.key(source)
+        top = self.lane_centres[key] - self.lane_up[key]
+        y_route = top + SKIP_LEVEL * (level + 1)
+        x0 = (s.boxes[0].x0 + s.boxes[0].x1) / 2 + (s.boxes[0].x1 - s.boxes[0].x0) / 4
+        x1 = (t.boxes[0].x0 + t.boxes[0].x1) / 2 - (t.boxes[0].x1 - t.boxes[0].x0) / 4
+        y0, y1 = s.boxes[0].y0, t.boxes[0].y0
+        dashed = {"dashed": True, "width": CONNECTION_WIDTH, "role": "skip"}
+        self.figure.segments.append(Segment(x0, y0, x0, y_route, **dashed))  # type: ignore[arg-type]
+        self.figure.segments.append(Segment(x0, y_route, x1, y_route, **dashed))  # type: ignore[arg-type]
+        self.figure.segments.append(Segment(x1, y_route, x1, y1 - 0.5, arrow=True, **dashed))  # type: ignore[arg-type]
 
     def draw_labels(self) -> None:
-        """Under each block when branched, else in rows under the whole drawing; stream sizes above."""
-        lowest = max(box.y1 for p in self.placed for box in p.boxes)
+        """In one row under each lane's blocks; per-stream sizes above each stream."""
         for i, p in enumerate(self.placed):
             centre_x = p.x + (p.t + p.d * DEPTH_DX) / 2
-            if self.branched:
-                y = max(box.y1 for box in p.boxes) + self.font * 1.3
-            else:
-                y = lowest + self.font * 1.3 + self.rows[i] * (self.label_height + self.font * 0.3)
+            key = self.key(i)
+            y = self.lane_centres[key] + self.lane_bottoms[key] + LABEL_GAP - FONT * 0.25
             for text, bold in self.label_lines[i]:
-                size = self._size(bold)
+                size = FONT if bold else SMALL_FONT
                 self.figure.labels.append(Label(centre_x, y, text, size, bold=bold))
                 y += size * LINE_HEIGHT
             if p.column.streams > 1 and LabelSet.STREAMS in self.options.labels:
-                per_stream = f"{p.column.shape[0] // p.column.streams:,}"
                 for box in p.boxes:
                     x = (box.x0 + box.x1) / 2
-                    self.figure.labels.append(Label(x, box.y0 - self.small * 0.45, per_stream, self.small))
+                    self.figure.labels.append(Label(x, box.y0 - SMALL_FONT * 0.45, self.stream_text(i), SMALL_FONT))
 
 
 def _sized(column: Column, spatial: Mapping, channel: Mapping) -> _Placed:
@@ -226,8 +655,4 @@ def _sized(column: Column, spatial: Mapping, channel: Mapping) -> _Placed:
     return _Placed(column, 0.0, t, h, d, [])
 
 
-def _layout(
-    analysis: Analysis, columns: list[Column], options: Options, spatial: Mapping, channel: Mapping,
-    font: float, label_rows: int,
-) -> Figure:  # fmt: skip
-    return _Layout(analysis, columns, options, spatial, channel, font, label_rows).build()
+__all__ = ["Scale", "build_figure"]

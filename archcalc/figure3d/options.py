@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from dataclasses import dataclass, field
 
 from ..errors import OptionError
+from ..format import Notation, parse_notation
+from ..i18n import Lang, resolve_lang
 from ..palette import PALETTE, Role, parse_colors
 
 
@@ -34,13 +37,19 @@ class Mapping:
             raw = self.factor * (1 + math.log2(n))
         return min(self.maximum, max(self.minimum, raw))
 
-    def describe(self) -> str:
-        formula = {Scale.LINEAR: "{f:g}·n", Scale.SQRT: "{f:g}·√n", Scale.LOG: "{f:g}·(1 + log₂ n)"}[self.kind]
-        return formula.format(f=self.factor) + f" px (clamped to {self.minimum:g}–{self.maximum:g})"
+    def describe(self, unit: str = "pt") -> str:
+        formula = {Scale.LINEAR: "{f:.3g}·n", Scale.SQRT: "{f:.3g}·√n", Scale.LOG: "{f:.3g}·(1 + log₂ n)"}[self.kind]
+        return formula.format(f=self.factor) + f" {unit} (clamped to {self.minimum:.3g}–{self.maximum:.3g})"
+
+    def scaled(self, g: float) -> Mapping:
+        """The same mapping with its factor and ceiling times g; the floor stays (a printable minimum)."""
+        return Mapping(self.kind, self.factor * g, self.minimum, max(self.minimum, self.maximum * g))
 
 
-DEFAULT_SPATIAL = {Scale.SQRT: 11.0, Scale.LOG: 20.0, Scale.LINEAR: 0.8}
-DEFAULT_CHANNELS = {Scale.SQRT: 3.5, Scale.LOG: 8.0, Scale.LINEAR: 0.25}
+# In points at the printed size, at geometric scale 1 (the layout scales them to fit the width).
+DEFAULT_SPATIAL = {Scale.SQRT: 5.0, Scale.LOG: 9.0, Scale.LINEAR: 0.36}
+DEFAULT_CHANNELS = {Scale.SQRT: 1.6, Scale.LOG: 3.6, Scale.LINEAR: 0.11}
+MAP_MIN = 8.0  # pt: the smallest map face still holds a 2 mm kernel
 
 
 class LabelSet(enum.StrEnum):
@@ -62,6 +71,44 @@ class FlowDirection(enum.StrEnum):
 ALL_LABELS = frozenset(LabelSet)
 
 
+class LengthUnit(enum.StrEnum):
+    """Units of a print size, each with its length in points (1 pt = 1/72 in)."""
+
+    CM = "cm"
+    MM = "mm"
+    IN = "in"
+    PT = "pt"
+
+    @property
+    def points(self) -> float:
+        return {"cm": 72 / 2.54, "mm": 72 / 25.4, "in": 72.0, "pt": 1.0}[self.value]
+
+
+DEFAULT_WIDTH = "17cm"  # a journal's text width; one column is 8.5cm
+_LENGTH = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*")
+
+
+@dataclass(frozen=True)
+class PrintWidth:
+    """The width the figure is printed at, as written (``17cm``) and in points."""
+
+    text: str
+    points: float
+
+
+def parse_width(text: str) -> PrintWidth:
+    """``17cm``, ``85mm``, ``6.5in``, ``482pt`` → the print width; anything else is an OptionError listing the units."""
+    units = ", ".join(unit.value for unit in LengthUnit)
+    match = _LENGTH.fullmatch(text.lower())
+    if match is None or match.group(2) not in list(LengthUnit):
+        raise OptionError(f"{text!r} is not a length: a number and one of {units} (17cm, 8.5cm)", option="--width")
+    value, unit = float(match.group(1)), LengthUnit(match.group(2))
+    points = value * unit.points
+    if not 2 * LengthUnit.CM.points <= points <= 100 * LengthUnit.CM.points:
+        raise OptionError(f"{text!r}: the figure's width must be between 2cm and 100cm", option="--width")
+    return PrintWidth(f"{value:g}{unit.value}", points)
+
+
 @dataclass(frozen=True)
 class Options:
     spatial: Scale = Scale.SQRT
@@ -72,12 +119,16 @@ class Options:
     labels: frozenset[LabelSet] = ALL_LABELS
     colors: dict[Role, str] = field(default_factory=lambda: dict(PALETTE))
     right_to_left: bool = False
+    width: PrintWidth = field(default_factory=lambda: parse_width(DEFAULT_WIDTH))
+    expand: bool = False  # every layer its own block, even where a repeat block could be drawn once
+    notation: Notation | None = None  # how map shapes are written; None: as the table around it does (C×H×W)
+    lang: Lang = Lang.EN  # the language of the legend's words
 
     def spatial_map(self) -> Mapping:
-        return Mapping(self.spatial, self.spatial_factor or DEFAULT_SPATIAL[self.spatial], 6, 220)
+        return Mapping(self.spatial, self.spatial_factor or DEFAULT_SPATIAL[self.spatial], MAP_MIN, 100)
 
     def channel_map(self) -> Mapping:
-        return Mapping(self.channels, self.channel_factor or DEFAULT_CHANNELS[self.channels], 3, 280)
+        return Mapping(self.channels, self.channel_factor or DEFAULT_CHANNELS[self.channels], 2, 130)
 
 
 def parse_labels(text: str) -> frozenset[LabelSet]:
@@ -97,6 +148,10 @@ def figure_options(
     labels: str = ",".join(LabelSet),
     colors: tuple[str, ...] | list[str] = (),
     direction: FlowDirection | str = FlowDirection.LR,
+    width: str = DEFAULT_WIDTH,
+    expand: bool = False,
+    lang: Lang | str = Lang.EN,
+    notation: Notation | str | None = None,
 ) -> Options:
     """Options from the command line's words, each checked with an error that lists what is allowed."""
     return Options(
@@ -106,4 +161,8 @@ def figure_options(
         labels=parse_labels(labels),
         colors=parse_colors(colors),
         right_to_left=FlowDirection(direction) is FlowDirection.RL,
+        width=parse_width(width),
+        expand=expand,
+        lang=resolve_lang(lang),
+        notation=None if notation is None else parse_notation(notation),
     )

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from ..fields import Boolean, Choice, Field, Number
 from ..format import fmt_int
 from ..pycode import Call
-from .base import Appearance, Kind, Outcome, Params, Shape, TorchLayer, options, spatial_input
+from .base import Appearance, Kind, OpClass, Outcome, Params, Shape, TorchLayer, options, spatial_input
 
 
 class Elementwise(Kind):
@@ -31,6 +31,8 @@ class Elementwise(Kind):
 
 class ReLU(Elementwise):
     name = "relu"
+    counted_as = OpClass.RELU
+    title = {"en": "ReLU", "zh": "ReLU 激活"}
     summary = "max(0, x)"
     torch_module = "nn.ReLU"
     annotation_text = "ReLU"
@@ -38,6 +40,8 @@ class ReLU(Elementwise):
 
 class Tanh(Elementwise):
     name = "tanh"
+    counted_as = OpClass.ACTIVATION
+    title = {"en": "tanh", "zh": "tanh 激活"}
     summary = "tanh(x)"
     torch_module = "nn.Tanh"
     annotation_text = "tanh"
@@ -45,6 +49,8 @@ class Tanh(Elementwise):
 
 class Sigmoid(Elementwise):
     name = "sigmoid"
+    counted_as = OpClass.ACTIVATION
+    title = {"en": "sigmoid", "zh": "sigmoid 激活"}
     summary = "1 / (1 + e^−x)"
     torch_module = "nn.Sigmoid"
     annotation_text = "sigmoid"
@@ -52,6 +58,8 @@ class Sigmoid(Elementwise):
 
 class ReLU6(Elementwise):
     name = "relu6"
+    counted_as = OpClass.CLAMP
+    title = {"en": "ReLU6", "zh": "ReLU6 激活"}
     summary = "min(max(0, x), 6) (MobileNet)"
     torch_module = "nn.ReLU6"
     flops_per_element = 1  # one clamp
@@ -60,6 +68,8 @@ class ReLU6(Elementwise):
 
 class LeakyReLU(Elementwise):
     name = "leaky_relu"
+    counted_as = OpClass.CLAMP
+    title = {"en": "leaky ReLU", "zh": "Leaky ReLU 激活"}
     summary = "x for x ≥ 0, negative_slope·x below"
     fields = (Field("negative_slope", Number(), 0.01, "slope below zero (PyTorch's default 0.01)"),)
     flops_per_element = 1  # counted as ReLU is: one select (the multiply only below zero)
@@ -71,6 +81,8 @@ class LeakyReLU(Elementwise):
 
 class PReLU(Elementwise):
     name = "prelu"
+    counted_as = OpClass.PRELU
+    title = {"en": "PReLU", "zh": "PReLU 激活"}
     summary = "leaky ReLU with a learned slope: one shared, or one per channel (He et al. 2015)"
     fields = (
         Field("per_channel", Boolean(), False, "one slope per channel (num_parameters = C) instead of one shared"),
@@ -94,6 +106,8 @@ class PReLU(Elementwise):
 
 class ELU(Elementwise):
     name = "elu"
+    counted_as = OpClass.RELU
+    title = {"en": "ELU", "zh": "ELU 激活"}
     summary = "x for x > 0, α·(e^x − 1) below (Clevert et al. 2016)"
     fields = (Field("alpha", Number(), 1.0, "α: the value it saturates to is −α"),)
     flops_per_element = 3  # exp, subtract, multiply
@@ -112,6 +126,8 @@ class GeluApproximation(enum.StrEnum):
 
 class GELU(Elementwise):
     name = "gelu"
+    counted_as = OpClass.RELU
+    title = {"en": "GELU", "zh": "GELU 激活"}
     summary = "x·Φ(x), Φ the standard normal CDF (Hendrycks & Gimpel 2016)"
     fields = (
         Field(
@@ -131,6 +147,8 @@ class GELU(Elementwise):
 
 class SiLU(Elementwise):
     name = "silu"
+    counted_as = OpClass.SILU
+    title = {"en": "SiLU", "zh": "SiLU 激活"}
     summary = "x·sigmoid(x), also called swish"
     torch_module = "nn.SiLU"
     flops_per_element = 4  # x / (1 + e^−x): negate, exp, add, divide
@@ -139,6 +157,8 @@ class SiLU(Elementwise):
 
 class Hardswish(Elementwise):
     name = "hardswish"
+    counted_as = OpClass.ACTIVATION
+    title = {"en": "hard swish", "zh": "Hardswish 激活"}
     summary = "x·ReLU6(x + 3)/6 (MobileNetV3)"
     torch_module = "nn.Hardswish"
     flops_per_element = 4  # add, clamp, multiply, divide
@@ -147,6 +167,8 @@ class Hardswish(Elementwise):
 
 class Hardsigmoid(Elementwise):
     name = "hardsigmoid"
+    counted_as = OpClass.ACTIVATION
+    title = {"en": "hard sigmoid", "zh": "Hardsigmoid 激活"}
     summary = "ReLU6(x + 3)/6 (MobileNetV3)"
     torch_module = "nn.Hardsigmoid"
     flops_per_element = 3  # add, clamp, divide
@@ -155,6 +177,8 @@ class Hardsigmoid(Elementwise):
 
 class ScaledTanh(Elementwise):
     name = "scaled_tanh"
+    counted_as = OpClass.ACTIVATION
+    title = {"en": "scaled tanh", "zh": "缩放 tanh 激活"}
     summary = "LeNet-5's squashing function A·tanh(S·x), A = 1.7159, S = 2/3"
     fields = (
         Field("amplitude", Number(), 1.7159, "A"),
@@ -184,6 +208,8 @@ class ScaledTanh(nn.Module):
 
 class Softmax(Elementwise):
     name = "softmax"
+    counted_as = OpClass.SOFTMAX
+    title = {"en": "softmax", "zh": "softmax"}
     summary = "softmax over channels (or features)"
     flops_per_element = 3
     annotation_text = "softmax"
@@ -194,6 +220,8 @@ class Softmax(Elementwise):
 
 class Dropout(Elementwise):
     name = "dropout"
+    counted_as = OpClass.NONE
+    title = {"en": "dropout", "zh": "丢弃 (dropout)"}
     summary = "dropout (identity at inference)"
     fields = (Field("p", Number(minimum=0, maximum=1, exclusive_maximum=True), 0.5, "drop probability"),)
     flops_per_element = 0
@@ -205,6 +233,8 @@ class Dropout(Elementwise):
 
 class Dropout2d(Elementwise):
     name = "dropout2d"
+    counted_as = OpClass.NONE
+    title = {"en": "channel dropout", "zh": "通道丢弃 (dropout2d)"}
     summary = "channel dropout: whole maps zeroed in training (identity at inference)"
     fields = (Field("p", Number(minimum=0, maximum=1, exclusive_maximum=True), 0.5, "probability of dropping a map"),)
     flops_per_element = 0

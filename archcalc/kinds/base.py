@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 from ..errors import LayerError
 from ..fields import Field
 from ..format import bracketed
+from ..i18n import Message
 from ..palette import Role
 from ..pycode import Call
 
@@ -68,6 +69,32 @@ class Appearance(enum.Enum):
     HIDDEN = "hidden"  # not drawn: identity at inference, or a reshape the next block shows anyway
 
 
+class OpClass(enum.StrEnum):
+    """How the established FLOP counters (torchinfo, fvcore, ptflops, thop, torch's FlopCounterMode)
+    see a layer: each counter has one rule per class (``archcalc.conventions``)."""
+
+    WEIGHTED = "weighted"  # conv, transposed conv, linear: MACs of a weight tensor, maybe a bias
+    MATMUL = "matmul"  # a weight product inside a helper module, no bias (LeNet-5's RBF)
+    MAX_POOL = "max_pool"  # max pooling, fixed or adaptive
+    AVG_POOL = "avg_pool"  # fixed-window average pooling
+    ADAPTIVE_AVG_POOL = "adaptive_avg_pool"  # adaptive (and global) average pooling
+    TRAINABLE_POOL = "trainable_pool"  # window sum × coefficient + bias in a helper module
+    UPSAMPLE = "upsampling"
+    BATCH_NORM = "batch_norm"
+    LAYER_NORM = "layer_norm"
+    GROUP_NORM = "group_norm"
+    INSTANCE_NORM = "instance_norm"
+    LRN = "local_response_norm"
+    RELU = "relu_like"  # torch modules that call a functional ptflops also patches: ReLU, ELU, GELU
+    CLAMP = "clamp"  # ReLU6, LeakyReLU: a module ptflops hooks, a functional it does not patch
+    SILU = "silu_like"  # a functional ptflops patches, no module hook
+    PRELU = "parametric_activation"  # an activation with parameters
+    ACTIVATION = "activation"  # activations no counter counts (tanh, sigmoid, hard-swish, ...)
+    SOFTMAX = "softmax_like"
+    MERGE = "merge"  # add, multiply, concat
+    NONE = "none"  # reshapes, padding, dropout, identity: no arithmetic
+
+
 class Outcome:
     """What a kind computes for one layer (a plain class: built once per layer, kept cheap)."""
 
@@ -107,6 +134,7 @@ class Kind:
 
     name: ClassVar[str]
     summary: ClassVar[str]
+    title: ClassVar[Message] = {}  # what it is called in words, per language: {"en": "convolution", "zh": "卷积"}
     fields: ClassVar[tuple[Field, ...]] = ()
     arity: ClassVar[tuple[int, int | None]] = (1, 1)  # fewest and most inputs (None: no limit)
     inputs_doc: ClassVar[str] = ""  # what its inputs are, when their roles differ ("the map to crop and ...")
@@ -120,6 +148,7 @@ class Kind:
     caption_text: ClassVar[str] = ""  # its caption, for kinds whose caption does not depend on the layer
     charted: ClassVar[bool] = False  # shown in the charts even with no parameters and no MACs
     mixes_channels: ClassVar[bool] = False  # every output channel reads every input channel (unless grouped)
+    counted_as: ClassVar[OpClass | None] = None  # how FLOP counters see it (archcalc.conventions); every kind sets it
     # PyTorch: helper classes this kind's emission may use, copied into generated files
     torch_helpers: ClassVar[dict[str, str]] = {}
     # the smallest use of the kind, for the tests that walk every kind through every view: the
@@ -195,6 +224,20 @@ class Kind:
 
     def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
         """Its own rows of the stage-by-stage working (kernel, stride, padding, ...), between input and output."""
+        return []
+
+    def stage(self, layer: LayerResult) -> list[tuple[str, str]]:
+        """Its rows of ``archcalc explain`` between input and output (kernel with its depth, stride, padding,
+        number of kernels, ...): by default its derivation rows."""
+        return self.derivation(layer)
+
+    def bias_count(self, layer: LayerResult) -> int | None:
+        """How many biases it learns (None: a kind that has no bias to speak of)."""
+        return None
+
+    def notes(self, layer: LayerResult) -> list[str]:
+        """What a teacher adds about this layer (a division that drops input, groups, SAME's uneven
+        padding, ...): Phrases, so that they can be said in every language."""
         return []
 
     # --- PyTorch ------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 from ..errors import LayerError
 from ..fields import Boolean, ConnectionTable, Field, GroupMode, Groups, Integer, IntPair, Padding
 from ..format import fmt_int, fmt_pair
+from ..i18n import Phrase
 from ..palette import Role
 from ..pycode import Call
 from .base import (
     Appearance,
+    OpClass,
     Outcome,
     Params,
     Q,
@@ -24,6 +26,7 @@ from .base import (
     with_padding,
 )
 from .sliding import SlidingKind, slide
+from .teaching import Rows, conv_kernel_text, conv_notes, kernel_count
 
 if TYPE_CHECKING:
     from ..engine import LayerResult
@@ -68,8 +71,13 @@ def check_table(table: tuple[tuple[int, ...], ...], groups: Any, c_in: int, c_ou
             )
 
 
+_TOTAL = {"en": "{formula}{bias} = {total}", "zh": "{formula}{bias} = {total}"}  # words only in {formula}
+
+
 class Conv(SlidingKind):
     name = "conv"
+    counted_as = OpClass.WEIGHTED
+    title = {"en": "convolution", "zh": "卷积"}
     summary = "2-D convolution (groups or depthwise, dilation, SAME/VALID padding, optional connection table)"
     fields = (
         Field("out_channels", Integer(), doc="number of kernels (output feature maps)"),
@@ -111,13 +119,13 @@ class Conv(SlidingKind):
         if table is not None:
             links = sum(len(row) for row in table)
             weights = links * kh * kw
-            params_formula = f"{kh}×{kw}×{links} connections"
+            params_formula = Phrase({"en": "{kh}×{kw}×{links} connections", "zh": "{kh}×{kw}×{links} 个连接"},
+                                    kh=kh, kw=kw, links=links)  # fmt: skip
         else:
             weights = out_c * (c // groups) * kh * kw
             params_formula = f"{kh}×{kw}×{c // groups}×{out_c}"
-        if bias:
-            params_formula += f" + {out_c}"
-        params_formula += f" = {fmt_int(weights + bias)}"
+        bias_text = f" + {out_c}" if bias else ""
+        params_formula = Phrase(_TOTAL, formula=params_formula, bias=bias_text, total=fmt_int(weights + bias))
         pixels = geo.out_h * geo.out_w
         return Outcome(
             shape=(out_c, geo.out_h, geo.out_w),
@@ -146,14 +154,21 @@ class Conv(SlidingKind):
         return text + (", connection table" if layer.params_spec["connections"] is not None else "")
 
     def kernel_text(self, layer: LayerResult) -> str:
-        p, (kh, kw) = layer.params_spec, layer.details["kernel"]
-        if p["connections"] is not None:
-            return f"{kh}×{kw}, {p['out_channels']} kernels through a connection table"
-        groups, c_in = self.groups(layer), layer.input_shapes[0][0]
-        text = f"{kh}×{kw}×{c_in // groups}, {p['out_channels']} kernels"
-        if groups > 1:
-            text += " (depthwise)" if groups == c_in else f" in {groups} groups"
-        return text
+        return conv_kernel_text(layer, self.groups(layer))
+
+    def kernel_depth(self, layer: LayerResult) -> int | None:
+        if layer.params_spec["connections"] is not None:
+            return None  # each output map reads its own number of input maps: the note says which
+        return layer.input_shapes[0][0] // self.groups(layer)
+
+    def stage(self, layer: LayerResult) -> list[tuple[str, str]]:
+        return super().stage(layer) + [(Rows.kernels, kernel_count(layer.output_shape[0], self.groups(layer)))]
+
+    def bias_count(self, layer: LayerResult) -> int | None:
+        return layer.output_shape[0] if layer.params_spec["bias"] else 0
+
+    def notes(self, layer: LayerResult) -> list[str]:
+        return super().notes(layer) + conv_notes(layer, self.groups(layer))
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         table = p["connections"]
@@ -221,6 +236,8 @@ def _transposed_window(k: int, s: int, p: int, d: int) -> tuple[int, Q, Q]:
 
 class ConvTranspose(SlidingKind):
     name = "conv_transpose"
+    counted_as = OpClass.WEIGHTED
+    title = {"en": "transposed convolution", "zh": "转置卷积"}
     summary = "2-D transposed convolution (PyTorch's ConvTranspose2d): learned upsampling"
     fields = (
         Field("out_channels", Integer(), doc="number of output feature maps"),
@@ -287,8 +304,21 @@ class ConvTranspose(SlidingKind):
     def kernel_text(self, layer: LayerResult) -> str:
         (kh, kw), groups = layer.details["kernel"], self.groups(layer)
         c_in, c_out = layer.input_shapes[0][0], layer.output_shape[0]
-        text = f"{kh}×{kw}×{c_out // groups}, {c_in} kernels (one per input channel, stamped on the output)"
-        return text + (f" in {groups} groups" if groups > 1 else "")
+        stamped = {
+            "en": "{kh}×{kw}×{depth}, {count} kernels (one per input channel, stamped on the output){grouped}",
+            "zh": "{kh}×{kw}×{depth}，{count} 个卷积核（每个输入通道一个，印在输出上）{grouped}",
+        }
+        grouped = Phrase({"en": " in {groups} groups", "zh": "，分 {groups} 组"}, groups=groups) if groups > 1 else ""
+        return Phrase(stamped, kh=kh, kw=kw, depth=c_out // groups, count=c_in, grouped=grouped)
+
+    def stage(self, layer: LayerResult) -> list[tuple[str, str]]:
+        return self.derivation(layer)
+
+    def bias_count(self, layer: LayerResult) -> int | None:
+        return layer.output_shape[0] if layer.params_spec["bias"] else 0
+
+    def notes(self, layer: LayerResult) -> list[str]:
+        return []  # its size is a product, not a division: nothing is dropped
 
     def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
         extra = layer.details["output_padding"]

@@ -10,7 +10,7 @@ from ..fields import Boolean, Field, Integer
 from ..format import fmt_int
 from ..palette import Role
 from ..pycode import Call
-from .base import GLOBAL, Appearance, Kind, Outcome, Params, Shape, TorchLayer, flat_input, options
+from .base import GLOBAL, Appearance, Kind, OpClass, Outcome, Params, Shape, TorchLayer, flat_input, options
 from .conv import BIAS
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ def check_in_features(p: Params, n_in: int) -> None:
 
 class Flatten(Kind):
     name = "flatten"
+    counted_as = OpClass.NONE
+    title = {"en": "flatten", "zh": "展平"}
     summary = "flatten [C, H, W] to [C·H·W]"
     appearance = Appearance.HIDDEN  # the next dense bar shows the flat size
 
@@ -59,6 +61,8 @@ class _Dense(Kind):
 
 class Linear(_Dense):
     name = "linear"
+    counted_as = OpClass.WEIGHTED
+    title = {"en": "fully connected", "zh": "全连接"}
     summary = "fully connected layer"
     fields = (Field("out_features", Integer(), doc="number of output units"), BIAS, IN_FEATURES)
 
@@ -77,12 +81,17 @@ class Linear(_Dense):
             window=GLOBAL,
         )
 
+    def bias_count(self, layer: LayerResult) -> int | None:
+        return layer.output_shape[0] if layer.params_spec["bias"] else 0
+
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         return TorchLayer(Call("nn.Linear", inputs[0][0], p["out_features"], **options(bias=(p["bias"], True))))
 
 
 class RBF(_Dense):
     name = "rbf"
+    counted_as = OpClass.MATMUL
+    title = {"en": "RBF output", "zh": "RBF 输出"}
     summary = "LeNet-5's Euclidean RBF output: y_j = Σ_i (x_i − w_ij)²"
     caption_text = "RBF"
     fields = (

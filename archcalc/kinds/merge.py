@@ -9,7 +9,7 @@ from ..errors import LayerError
 from ..format import bracketed
 from ..palette import Role
 from ..pycode import Call
-from .base import IDENTITY_WINDOW, Appearance, Kind, Outcome, Params, Shape, TorchLayer
+from .base import IDENTITY_WINDOW, Appearance, Kind, OpClass, Outcome, Params, Shape, TorchLayer
 
 if TYPE_CHECKING:
     from ..engine import LayerResult
@@ -28,6 +28,8 @@ class _Merge(Kind):
 
 class Concat(_Merge):
     name = "concat"
+    counted_as = OpClass.MERGE
+    title = {"en": "concatenation", "zh": "拼接"}
     summary = "concatenate inputs along channels (or features)"
 
     def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
@@ -59,6 +61,8 @@ class Concat(nn.Module):
 
 class Add(_Merge):
     name = "add"
+    counted_as = OpClass.MERGE
+    title = {"en": "addition", "zh": "相加"}
     summary = "elementwise sum of inputs of the same shape"
 
     def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
@@ -90,6 +94,8 @@ class Add(nn.Module):
 
 class Multiply(_Merge):
     name = "multiply"
+    counted_as = OpClass.MERGE
+    title = {"en": "multiplication", "zh": "相乘"}
     summary = "elementwise product; a [C, 1, 1] input scales every position of a [C, H, W] one (squeeze-and-excitation)"
     keeps_positions = False  # any input may be the [C, 1, 1] one, so input 1 need not have the output's size
     charted = True

@@ -8,15 +8,20 @@ from typing import TYPE_CHECKING, Any
 from ..errors import LayerError
 from ..fields import Boolean, Field, Integer, Number
 from ..format import fmt_int
+from ..i18n import Phrase, word
 from ..pycode import Call
-from .base import Kind, Outcome, Params, Shape, TorchLayer, options, spatial_input
+from .base import Kind, OpClass, Outcome, Params, Shape, TorchLayer, options, spatial_input
 
 if TYPE_CHECKING:
     from ..engine import LayerResult
 
+OVER = word("normalised over", "归一化范围")  # the derivation row of what shares a mean and variance
+
 
 class LRN(Kind):
     name = "lrn"
+    counted_as = OpClass.LRN
+    title = {"en": "local response normalisation", "zh": "局部响应归一化"}
     summary = "local response normalisation across channels (PyTorch/Caffe constants: alpha is divided by size)"
     fields = (
         Field("size", Integer(), 5, "number of neighbouring channels (TensorFlow: 2 × depth_radius + 1)"),
@@ -37,6 +42,8 @@ class LRN(Kind):
 
 class BatchNorm(Kind):
     name = "batchnorm"
+    counted_as = OpClass.BATCH_NORM
+    title = {"en": "batch normalisation", "zh": "批归一化"}
     summary = "batch normalisation; running mean and variance counted as non-trainable (as Keras does)"
     fields = (
         Field("eps", Number(minimum=0, exclusive_minimum=True), 1e-5),
@@ -78,12 +85,18 @@ class _SampleNorm(Kind):
 
     keeps_positions = True
 
+    # the warning of a normalisation whose statistics are each of one value
+    SINGLE_VALUE = {
+        "en": "each mean and variance is of a single value, so the output is {output}",
+        "zh": "每个均值和方差都只来自一个值，所以输出恒为 {output}",
+    }
+
     def normalise(self, p: Params, shape: Shape, per_group: int) -> Outcome:
         """`per_group`: how many values share one mean and variance."""
         c, affine = shape[0], p["affine"]
         warnings: list[str] = []
         if per_group == 1:  # x − μ is 0 everywhere
-            warnings.append(f"each mean and variance is of a single value, so the output is {'β' if affine else '0'}")
+            warnings.append(Phrase(self.SINGLE_VALUE, output="β" if affine else "0"))
         return Outcome(
             shape=shape,
             trainable=2 * c if affine else 0,
@@ -95,6 +108,8 @@ class _SampleNorm(Kind):
 
 class LayerNorm(_SampleNorm):
     name = "layernorm"
+    counted_as = OpClass.LAYER_NORM
+    title = {"en": "layer normalisation", "zh": "层归一化"}
     summary = (
         "layer normalisation over the channels at each position, as ConvNeXt uses it "
         "(over the features of a flat input)"
@@ -119,8 +134,9 @@ class LayerNorm(_SampleNorm):
     def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
         shape = layer.input_shapes[0]
         if len(shape) == 1:
-            return [("normalised over", f"the {shape[0]:,} features")]
-        return [("normalised over", f"the {shape[0]:,} channels at each of {shape[1]}×{shape[2]} positions")]
+            return [(OVER, Phrase({"en": "the {n:,} features", "zh": "{n:,} 个特征"}, n=shape[0]))]
+        at_each = {"en": "the {c:,} channels at each of {h}×{w} positions", "zh": "{h}×{w} 个位置上各自的 {c:,} 个通道"}
+        return [(OVER, Phrase(at_each, c=shape[0], h=shape[1], w=shape[2]))]
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         kwargs = options(eps=(p["eps"], 1e-5), elementwise_affine=(p["affine"], True))
@@ -142,6 +158,8 @@ class LayerNorm2d(nn.LayerNorm):
 
 class GroupNorm(_SampleNorm):
     name = "groupnorm"
+    counted_as = OpClass.GROUP_NORM
+    title = {"en": "group normalisation", "zh": "组归一化"}
     summary = "group normalisation: channels split into groups, each normalised over its channels and positions"
     fields = (Field("groups", Integer(), doc="number of channel groups (the paper's default is 32)"), EPS, AFFINE)
     annotation_text = "GN"
@@ -157,7 +175,8 @@ class GroupNorm(_SampleNorm):
 
     def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
         c, groups = layer.input_shapes[0][0], layer.params_spec["groups"]
-        return [("groups", f"{groups} of {c // groups} channels")]
+        groups_of = {"en": "{groups} of {each} channels", "zh": "{groups} 组，每组 {each} 个通道"}
+        return [(word("groups", "分组"), Phrase(groups_of, groups=groups, each=c // groups))]
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         kwargs = options(eps=(p["eps"], 1e-5), affine=(p["affine"], True))
@@ -166,6 +185,8 @@ class GroupNorm(_SampleNorm):
 
 class InstanceNorm(_SampleNorm):
     name = "instancenorm"
+    counted_as = OpClass.INSTANCE_NORM
+    title = {"en": "instance normalisation", "zh": "实例归一化"}
     summary = "instance normalisation: each channel of each sample over its positions"
     fields = (
         EPS,
@@ -200,7 +221,8 @@ class InstanceNorm(_SampleNorm):
 
     def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
         _, h, w = layer.input_shapes[0]
-        return [("normalised over", f"the {h}×{w} positions of each channel")]
+        positions = {"en": "the {h}×{w} positions of each channel", "zh": "每个通道的 {h}×{w} 个位置"}
+        return [(OVER, Phrase(positions, h=h, w=w))]
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         kwargs = options(

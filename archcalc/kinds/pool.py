@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..errors import LayerError
 from ..fields import Boolean, Field, IntPair, Padding, PaddingMode
 from ..format import fmt_int
+from ..i18n import Phrase
 from ..palette import Role
 from ..pycode import Call
 from .base import (
@@ -14,6 +15,7 @@ from .base import (
     IDENTITY_WINDOW,
     Appearance,
     Kind,
+    OpClass,
     Outcome,
     Params,
     Shape,
@@ -97,6 +99,8 @@ class _Pool(SlidingKind):
 
 class MaxPool(_Pool):
     name = "maxpool"
+    counted_as = OpClass.MAX_POOL
+    title = {"en": "max pooling", "zh": "最大池化"}
     summary = "max pooling"
     fields = _pool_fields(dilation=True)
     torch_module = "nn.MaxPool2d"
@@ -106,6 +110,8 @@ class MaxPool(_Pool):
 
 class AvgPool(_Pool):
     name = "avgpool"
+    counted_as = OpClass.AVG_POOL
+    title = {"en": "average pooling", "zh": "平均池化"}
     summary = "average pooling (explicit padding counts in the average as in PyTorch; SAME padding does not, as in TensorFlow)"
     fields = _pool_fields(dilation=False)
     torch_module = "nn.AvgPool2d"
@@ -168,6 +174,8 @@ class _Adaptive(Kind):
 
 class AdaptiveAvgPool(_Adaptive):
     name = "adaptive_avgpool"
+    counted_as = OpClass.ADAPTIVE_AVG_POOL
+    title = {"en": "adaptive average pooling", "zh": "自适应平均池化"}
     summary = "adaptive average pooling to a fixed output size"
     torch_module = "nn.AdaptiveAvgPool2d"
     caption_text = "adaptive avg"
@@ -175,6 +183,8 @@ class AdaptiveAvgPool(_Adaptive):
 
 class AdaptiveMaxPool(_Adaptive):
     name = "adaptive_maxpool"
+    counted_as = OpClass.MAX_POOL
+    title = {"en": "adaptive max pooling", "zh": "自适应最大池化"}
     summary = "adaptive max pooling to a fixed output size"
     torch_module = "nn.AdaptiveMaxPool2d"
     caption_text = "adaptive max"
@@ -202,6 +212,8 @@ class _GlobalPool(Kind):
 
 class GlobalAvgPool(_GlobalPool):
     name = "global_avgpool"
+    counted_as = OpClass.ADAPTIVE_AVG_POOL
+    title = {"en": "global average pooling", "zh": "全局平均池化"}
     summary = "global average pooling: the mean of each map (Network in Network)"
     torch_module = "nn.AdaptiveAvgPool2d"
     caption_text = "global avg"
@@ -209,6 +221,8 @@ class GlobalAvgPool(_GlobalPool):
 
 class GlobalMaxPool(_GlobalPool):
     name = "global_maxpool"
+    counted_as = OpClass.MAX_POOL
+    title = {"en": "global max pooling", "zh": "全局最大池化"}
     summary = "global max pooling: the maximum of each map"
     torch_module = "nn.AdaptiveMaxPool2d"
     caption_text = "global max"
@@ -216,6 +230,8 @@ class GlobalMaxPool(_GlobalPool):
 
 class Subsample(SlidingKind):
     name = "subsample"
+    counted_as = OpClass.TRAINABLE_POOL
+    title = {"en": "subsampling", "zh": "下采样"}
     summary = "LeNet-5's trainable subsampling: window sum × a coefficient + a bias, per map"
     fields = (
         Field("kernel", IntPair(), 2, "window size"),
@@ -225,6 +241,7 @@ class Subsample(SlidingKind):
     role = Role.POOLING
     charted = True
     caption_prefix = "sub "
+    PARAMS = {"en": "{c}×(1 coefficient + 1 bias) = {total}", "zh": "{c}×(1 个系数 + 1 个偏置) = {total}"}
 
     def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
         c, h, w = spatial_input(inputs[0], self.name)
@@ -237,7 +254,7 @@ class Subsample(SlidingKind):
             trainable=2 * c,
             extra_flops=elements * (kernel[0] * kernel[1] + 1),
             formula=geo.formula,
-            params_formula=f"{c}×(1 coefficient + 1 bias) = {fmt_int(2 * c)}",
+            params_formula=Phrase(self.PARAMS, c=c, total=fmt_int(2 * c)),
             warnings=geo.warnings,
             window=geo.window,
             details=geo.details(),

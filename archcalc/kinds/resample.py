@@ -7,9 +7,24 @@ from typing import TYPE_CHECKING, Any
 from ..errors import LayerError
 from ..fields import Boolean, Choice, Field, Integer, Interpolation, IntPair, Number, Sides
 from ..format import bracketed, fmt_padding, fmt_pair
+from ..i18n import word
 from ..palette import Role
 from ..pycode import Call
-from .base import Appearance, Kind, Outcome, Params, Q, Shape, TorchLayer, Window, exact, spatial_input, symmetric
+from .base import (
+    Appearance,
+    Kind,
+    OpClass,
+    Outcome,
+    Params,
+    Q,
+    Shape,
+    TorchLayer,
+    Window,
+    exact,
+    spatial_input,
+    symmetric,
+)
+from .teaching import Rows, padding_text
 
 if TYPE_CHECKING:
     from ..engine import LayerResult
@@ -40,6 +55,8 @@ def _bilinear_axis(n: int, out: int, align_corners: bool) -> tuple[int, Q, Q]:
 
 class Upsample(Kind):
     name = "upsample"
+    counted_as = OpClass.UPSAMPLE
+    title = {"en": "upsampling", "zh": "上采样"}
     summary = "upsampling by an integer scale or to a size, nearest or bilinear (PyTorch's nn.Upsample)"
     fields = (
         Field("scale", IntPair(), None, "integer factor: s or [sh, sw]; give scale or size"),
@@ -95,8 +112,9 @@ class Upsample(Kind):
 
     def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
         p = layer.params_spec
-        rows = [("scale", fmt_pair(p["scale"]))] if p["scale"] is not None else [("size", fmt_pair(p["size"]))]
-        return rows + [("mode", str(p["mode"]) + (", align_corners" if p["align_corners"] else ""))]
+        rows = [(word("scale", "倍数"), fmt_pair(p["scale"]))] if p["scale"] is not None else []
+        rows += [] if rows else [(word("size", "大小"), fmt_pair(p["size"]))]
+        return rows + [(word("mode", "插值方式"), str(p["mode"]) + (", align_corners" if p["align_corners"] else ""))]
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         scale, size = p["scale"], p["size"]
@@ -112,6 +130,8 @@ class Upsample(Kind):
 
 class ZeroPad(Kind):
     name = "zeropad"
+    counted_as = OpClass.NONE
+    title = {"en": "padding", "zh": "填充"}
     summary = "pad the border with a constant, zero by default (PyTorch's nn.ZeroPad2d / nn.ConstantPad2d)"
     fields = (
         Field("padding", Sides(), doc="int, [h, w] or [top, bottom, left, right]"),
@@ -141,7 +161,8 @@ class ZeroPad(Kind):
         return "pad " + fmt_padding(layer.params_spec["padding"]) + (f", value {value:g}" if value else "")
 
     def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
-        return [("padding", fmt_padding(layer.params_spec["padding"])), ("fill", f"{layer.params_spec['value']:g}")]
+        padding = padding_text(layer.params_spec["padding"])
+        return [(Rows.padding, padding), (word("fill", "填充值"), f"{layer.params_spec['value']:g}")]
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         top, bottom, left, right = p["padding"]
@@ -161,6 +182,8 @@ def _centre_cut(n: int, keep: int, sides: tuple[str, str]) -> tuple[int, str]:
 
 class Crop(Kind):
     name = "crop"
+    counted_as = OpClass.NONE
+    title = {"en": "crop", "zh": "裁剪"}
     caption_text = "crop"
     summary = "centre-crop the first input to the height and width of the second (U-Net's skip connections)"
     arity = (2, 2)
@@ -196,7 +219,7 @@ class Crop(Kind):
         return "centre crop to " + "×".join(map(str, layer.output_shape[1:]))
 
     def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
-        return [("cut", fmt_padding(layer.details["cut"]))]
+        return [(word("cut", "裁去"), padding_text(layer.details["cut"]))]
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         return TorchLayer(Call("CenterCrop2d"), ("CenterCrop2d",))
@@ -217,6 +240,8 @@ class CenterCrop2d(nn.Module):
 
 class ChannelShuffle(Kind):
     name = "channel_shuffle"
+    counted_as = OpClass.NONE
+    title = {"en": "channel shuffle", "zh": "通道混洗"}
     summary = "interleave the channels of groups (ShuffleNet's channel shuffle, PyTorch's nn.ChannelShuffle)"
     fields = (Field("groups", Integer(), doc="the number of groups whose channels are interleaved"),)
     keeps_positions = True
@@ -238,6 +263,8 @@ class ChannelShuffle(Kind):
 
 class Identity(Kind):
     name = "identity"
+    counted_as = OpClass.NONE
+    title = {"en": "identity", "zh": "恒等"}
     summary = "pass the input through unchanged (a placeholder; PyTorch's nn.Identity)"
     keeps_positions = True
     appearance = Appearance.HIDDEN

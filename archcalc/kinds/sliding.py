@@ -12,12 +12,40 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 from ..errors import LayerError
 from ..fields import PaddingMode
 from ..format import fmt_number, fmt_padding, fmt_pair
+from ..i18n import Phrase, word
 from .base import Kind, Params, Window, native_padding
+from .teaching import (
+    BOTH,
+    COLUMN,
+    COLUMNS,
+    HEIGHT,
+    ON,
+    ROW,
+    ROW_COLUMN,
+    ROWS,
+    ROWS_COLUMNS,
+    WIDTH,
+    Rows,
+    padding_text,
+    per_group,
+    sliding_notes,
+)
 
 if TYPE_CHECKING:
     from ..engine import LayerResult
 
 _AXIS_WORDS = (("height", "row", "rows"), ("width", "column", "columns"))
+_AXIS_PHRASES = ((HEIGHT, ROW, ROWS), (WIDTH, COLUMN, COLUMNS))
+_NOT_COVERED = {
+    "en": "{axis}: ({n} − {k} + {pad})/{s} = {ratio} is not exact; "
+    "the last {count} {noun} of the input {verb} never covered by the kernel",
+    "zh": "{axis}：({n} − {k} + {pad})/{s} = {ratio} 不能整除；输入的最后 {count} {noun}从未被卷积核覆盖",
+}
+_PARTIAL = {
+    "en": "{axis}: ({n} − {k} + {pad})/{s} = {ratio}; ceil_mode adds a partial last window",
+    "zh": "{axis}：({n} − {k} + {pad})/{s} = {ratio}；ceil_mode 多出一个不完整的最后窗口",
+}
+_VERBS = (word("is", ""), word("are", ""))
 
 
 def same_padding(n: int, k_eff: int, s: int) -> tuple[int, int]:
@@ -42,6 +70,7 @@ def _axis(
     k_eff = d * (k - 1) + 1
     padded = n + pb + pa
     word, one, many = _AXIS_WORDS[axis]
+    axis_phrase, one_phrase, many_phrase = _AXIS_PHRASES[axis]
     span = padded - k_eff
     q, r = divmod(span, s)
     out = q + 1
@@ -70,16 +99,22 @@ def _axis(
         formula += f" (dilated kernel {d}×({k}−1)+1 = {k_eff})"
     uncovered = r - pa  # rows of real input after the last window; those of padding lose nothing
     if r and not ceil_mode and uncovered > 0:
-        noun, verb = (one, "is") if uncovered == 1 else (many, "are")
-        warnings.append(
-            f"{word}: ({n} − {k_eff} + {pb + pa})/{s} = {_ratio(span, s)} is not exact; "
-            f"the last {uncovered} {noun} of the input {verb} never covered by the kernel"
-        )
+        noun, verb = (one_phrase, _VERBS[0]) if uncovered == 1 else (many_phrase, _VERBS[1])
+        division = {"n": n, "k": k_eff, "pad": pb + pa, "s": s, "ratio": _ratio(span, s)}
+        warnings.append(Phrase(_NOT_COVERED, axis=axis_phrase, **division, count=uncovered, noun=noun, verb=verb))
     elif r and ceil_mode and not dropped_last:
-        warnings.append(
-            f"{word}: ({n} − {k_eff} + {pb + pa})/{s} = {_ratio(span, s)}; ceil_mode adds a partial last window"
-        )
+        division = {"n": n, "k": k_eff, "pad": pb + pa, "s": s, "ratio": _ratio(span, s)}
+        warnings.append(Phrase(_PARTIAL, axis=axis_phrase, **division))
     return out, formula
+
+
+def _both_axes(warning: str) -> str:
+    """The height's warning said of both axes: ``height and width: … the last 1 row/column …``."""
+    assert isinstance(warning, Phrase)
+    fields = dict(warning.fields, axis=BOTH)
+    if "noun" in fields:
+        fields["noun"] = ROW_COLUMN if fields["noun"] is ROW else ROWS_COLUMNS
+    return Phrase(warning.message, **fields)
 
 
 class Sliding(NamedTuple):
@@ -126,8 +161,7 @@ def slide(
     if f_h == f_w:
         formula = f_h
         if len(warnings) == 2:  # the same arithmetic on both axes: say it once
-            merged = "height and width" + warnings[0][len("height") :]
-            warnings = [merged.replace(" rows ", " rows/columns ").replace(" row ", " row/column ")]
+            warnings = [_both_axes(warnings[0])]
     else:
         formula = f"H: {f_h}; W: {f_w}"
     if padding is PaddingMode.SAME:
@@ -166,10 +200,28 @@ class SlidingKind(Kind):
         return f"{kernel[0]}×{kernel[1]}"
 
     def derivation(self, layer: LayerResult) -> list[tuple[str, str]]:
+        return self._window_rows(layer, self.kernel_text(layer))
+
+    def _window_rows(self, layer: LayerResult, kernel: str) -> list[tuple[str, str]]:
         p: Params = layer.params_spec
         stride, padding = layer.details["stride"], layer.details["padding"]
-        rows = [("kernel", self.kernel_text(layer)), ("stride", fmt_pair(stride))]
-        rows.append(("padding", fmt_padding(padding) + (" (SAME)" if p.get("padding") is PaddingMode.SAME else "")))
+        rows = [(Rows.kernel, kernel), (Rows.stride, fmt_pair(stride))]
+        rows.append((Rows.padding, padding_text(padding, p.get("padding") is PaddingMode.SAME)))
         if p.get("dilation", (1, 1)) != (1, 1):
-            rows.append(("dilation", fmt_pair(p["dilation"])))
+            rows.append((Rows.dilation, fmt_pair(p["dilation"])))
         return rows
+
+    def kernel_depth(self, layer: LayerResult) -> int | None:
+        """Input channels one kernel reads (per group); None for windows that act on each channel alone."""
+        return None
+
+    def stage(self, layer: LayerResult) -> list[tuple[str, str]]:
+        (kh, kw), depth = layer.details["kernel"], self.kernel_depth(layer)
+        size = f"{kh}×{kw}" + (f"×{depth}" if depth is not None else "")
+        rows = self._window_rows(layer, per_group(size, self.groups(layer)))
+        if layer.params_spec.get("ceil_mode"):
+            rows.append((Rows.ceil_mode, ON))
+        return rows
+
+    def notes(self, layer: LayerResult) -> list[str]:
+        return list(sliding_notes(layer))
