@@ -271,13 +271,16 @@ def table(
 )
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
 @_warnings_option
-def conventions(spec: str, input_shape: str | None, fmt: str | None, output: str | None, warning_mode: str) -> None:
+@_lang_option
+def conventions(
+    spec: str, input_shape: str | None, fmt: str | None, output: str | None, warning_mode: str, lang: Any
+) -> None:
     """What each FLOP counter (torch, fvcore, ptflops, thop, torchinfo) reports for SPEC, per layer, and why."""
     from .conventions import COMPARISON_SUFFIXES, render_comparison
     from .fileio import format_for
 
     chosen = ComparisonFormat(fmt.lower()) if fmt else format_for(output, COMPARISON_SUFFIXES, ComparisonFormat.TEXT)
-    _emit(render_comparison(_analysis(spec, input_shape, warning_mode), chosen), output)
+    _emit(render_comparison(_analysis(spec, input_shape, warning_mode), chosen, lang), output)
 
 
 @main.command()
@@ -492,9 +495,11 @@ def render(
 @click.option("--dtype", default="float32", show_default=True, type=_choice(DType), help="For the memory panel.")
 @click.option("--dpi", type=int, help="Resolution of a png (default 150).")
 @_warnings_option
+@_lang_option
 def chart(
-    spec: str, output: str, input_shape: str | None, dtype: str, warning_mode: str, dpi: int | None = None
-) -> None:
+    spec: str, output: str, input_shape: str | None, dtype: str, warning_mode: str, dpi: int | None = None,
+    lang: Any = None,
+) -> None:  # fmt: skip
     """Charts of SPEC: parameters, MACs and activation memory per layer (linear scales, values on the bars)."""
     from pathlib import Path
 
@@ -504,7 +509,7 @@ def chart(
     if fmt not in FORMATS:
         raise OptionError(f"{output!r}: the extension must be one of {', '.join(FORMATS)}", option="--output")
     check_chart_options(fmt, dpi)
-    _emit(render_chart(_analysis(spec, input_shape, warning_mode, dtype=dtype), fmt, dpi), output)
+    _emit(render_chart(_analysis(spec, input_shape, warning_mode, dtype=dtype), fmt, dpi, lang), output)
 
 
 _device_option = click.option(

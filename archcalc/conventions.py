@@ -22,6 +22,7 @@ from typing import Any
 
 from .engine import Analysis, LayerResult
 from .errors import OptionError
+from .i18n import Lang, Message, Phrase, display_width, pad, resolve_lang, say
 from .kinds.base import OpClass
 
 
@@ -61,6 +62,94 @@ _UNITS = {
     Convention.THOP: ("MACs", "thop's profile() returns it"),
     Convention.TORCHINFO: ("mult-adds", "torchinfo's summary() reports it (Total mult-adds)"),
 }
+
+
+# The rules and sources in Chinese, keyed by their English text (the handlers write English, which
+# CSV and JSON keep as the contract's words; ``rule_text`` says them in another language).
+RULES_ZH: dict[str, str] = {
+    "(3C − 1) per position: exp, add, divide": "每个位置 (3C − 1)：指数、加法、除法",
+    "(H/h_out · W/w_out + 1) per output element, truncated": "每个输出元素 (H/h_out · W/w_out + 1)，截断取整",
+    "0 (a zero rule)": "0（规则为零）",
+    "0: no parameters": "0：没有参数",
+    "1 per element": "每个元素 1",
+    "1 per element (its module hook)": "每个元素 1（模块钩子）",
+    "1 per element (nn.LayerNorm has no 'affine')": "每个元素 1（nn.LayerNorm 没有 'affine'）",
+    "1 per element (the patched F.silu)": "每个元素 1（被替换的 F.silu）",
+    "1 per element (the patched F.softmax)": "每个元素 1（被替换的 F.softmax）",
+    "1 per element of the padded map and of the padded ones (F.avg_pool2d)":
+        "填充后的特征图与填充后的全 1 图每个元素各 1（F.avg_pool2d）",
+    "1 per input element (F.avg_pool2d)": "每个输入元素 1（F.avg_pool2d）",
+    "1 per input element, even as the identity": "每个输入元素 1，恒等变换也算",
+    "1 per output element": "每个输出元素 1",
+    "1 per output element (nearest)": "每个输出元素 1（最近邻）",
+    "11 per output element (bilinear)": "每个输出元素 11（双线性）",
+    "2 FLOPs per MAC, bias not counted": "每次乘加 2 FLOPs，不计偏置",
+    "2 per element (1 without affine)": "每个元素 2（无 affine 时 1）",
+    "2 per element: its module hook and F.prelu both count (its per-layer table: 1)":
+        "每个元素 2：模块钩子与 F.prelu 各计一次（其逐层表：1）",
+    "2 per element: its module hook and the patched functional both count (its per-layer table: 1)":
+        "每个元素 2：模块钩子与被替换的函数各计一次（其逐层表：1）",
+    "2 per input element: its module hook and F.avg_pool2d both count (its per-layer table: 1)":
+        "每个输入元素 2：模块钩子与 F.avg_pool2d 各计一次（其逐层表：1）",
+    "2 per input element: its module hook and F.max_pool2d both count (its per-layer table: 1)":
+        "每个输入元素 2：模块钩子与 F.max_pool2d 各计一次（其逐层表：1）",
+    "2 per input element: its module hook and the functional both count (its per-layer table: 1)":
+        "每个输入元素 2：模块钩子与函数各计一次（其逐层表：1）",
+    "2 per output element: its module hook and F.interpolate both count (its per-layer table: 1)":
+        "每个输出元素 2：模块钩子与 F.interpolate 各计一次（其逐层表：1）",
+    "3 per element + (C + size − 1)·H·W of its patched ops": "每个元素 3 + 被替换运算的 (C + size − 1)·H·W",
+    "4 per element (2 without affine)": "每个元素 4（无 affine 时 2）",
+    "4 per output element (bilinear)": "每个输出元素 4（双线性）",
+    "5 per element (4 without affine)": "每个元素 5（无 affine 时 4）",
+    "MACs + 1 per output element for the bias": "MACs + 偏置每个输出元素 1",
+    "MACs of its matrix product": "其矩阵乘法的 MACs",
+    "MACs, bias not counted": "MACs，不计偏置",
+    "MACs, bias not counted (a transposed conv: output elements × C_in/groups × k_h·k_w)":
+        "MACs，不计偏置（转置卷积：输出元素数 × C_in/groups × k_h·k_w）",
+    "its parameter count": "其参数个数",
+    "its parameter count, not per element": "其参数个数，不按元素计",
+    "no arithmetic": "没有运算",
+    "not counted": "不计",
+    "not counted (convolutions and matrix products only)": "不计（只计卷积与矩阵乘法）",
+    "not counted (matrix products and convolutions only)": "不计（只计矩阵乘法与卷积）",
+    "not counted: Python operators": "不计：Python 运算符",
+    "not counted: a module it does not know": "不计：它不认识的模块",
+    "not counted: archcalc's AvgPool2dSame is not a module it knows": "不计：它不认识 archcalc 的 AvgPool2dSame 模块",
+    "not counted: archcalc's LayerNorm2d is not a module it knows": "不计：它不认识 archcalc 的 LayerNorm2d 模块",
+    "not counted: its matrix product is a Python operator": "不计：其矩阵乘法是 Python 运算符",
+    "not counted: nn.GroupNorm has no rule": "不计：nn.GroupNorm 没有规则",
+    "not counted: nn.LocalResponseNorm has no rule": "不计：nn.LocalResponseNorm 没有规则",
+    "parameters × output positions: MACs + 1 per output element for the bias": "参数 × 输出位置数：MACs + 偏置每个输出元素 1",
+    "skipped: avg_pool2d is an unsupported op": "跳过：avg_pool2d 是不支持的运算",
+    "skipped: avg_pool2d, mul and add are unsupported ops": "跳过：avg_pool2d、mul 与 add 是不支持的运算",
+    "skipped: elementwise ops are not counted": "跳过：逐元素运算不计",
+    "skipped: its pow, mul and avg_pool3d ops are unsupported": "跳过：其 pow、mul 与 avg_pool3d 运算不受支持",
+    "skipped: max pooling is an unsupported op": "跳过：最大池化是不支持的运算",
+    "skipped: softmax is an unsupported op": "跳过：softmax 是不支持的运算",
+    # the counters' sources
+    "archcalc counts: multiply-accumulates of conv, linear and RBF layers": "archcalc 计数：卷积、全连接与 RBF 层的乘加次数",
+    "torch.utils.flop_counter.FlopCounterMode counts: 2 FLOPs per MAC of conv/linear":
+        "torch.utils.flop_counter.FlopCounterMode 计数：卷积/全连接每次乘加 2 FLOPs",
+    "fvcore's FlopCountAnalysis.total() counts: MACs, which it calls flops":
+        "fvcore 的 FlopCountAnalysis.total() 计数：MACs，它称之为 flops",
+    "ptflops' get_model_complexity_info() returns it (default backend)": "ptflops 的 get_model_complexity_info() 的返回值（默认后端）",
+    "ptflops' get_model_complexity_info(backend='aten') returns it": "ptflops 的 get_model_complexity_info(backend='aten') 的返回值",
+    "thop's profile() returns it": "thop 的 profile() 的返回值",
+    "torchinfo's summary() reports it (Total mult-adds)": "torchinfo 的 summary() 报告的值（Total mult-adds）",
+}  # fmt: skip
+NO_RULE: Message = {
+    "en": "not counted by {convention}: no rule for kind '{kind}'",
+    "zh": "{convention} 不计：没有 '{kind}' 类型的规则",
+}
+
+
+def rule_text(rule: str, lang: Lang = Lang.EN) -> str:
+    """A rule (or a counter's source) in `lang`; English is the handlers' own text."""
+    if lang is Lang.EN:
+        return str(rule)
+    if isinstance(rule, Phrase):
+        return rule.said(lang)
+    return RULES_ZH.get(rule, rule)
 
 
 def parse_convention(text: str) -> Convention:
@@ -409,7 +498,7 @@ def count_layer(layer: LayerResult, convention: Convention | str) -> Count:
     op = layer.definition.counted_as
     handler = RULES[convention].get(op) if op is not None else None
     if handler is None:
-        return Count(0, f"not counted by {convention}: no rule for kind '{layer.kind}'", known=False)
+        return Count(0, Phrase(NO_RULE, convention=convention.value, kind=layer.kind), known=False)
     return handler(layer)
 
 
@@ -421,7 +510,7 @@ def count(analysis: Analysis, convention: Convention | str) -> Counted:
 
 def recounted(analysis: Analysis, convention: Convention | str) -> Analysis:
     """`analysis` for the views under `convention`: itself for archcalc's own, else a CountedAnalysis."""
-    convention = Convention(convention)
+    convention = convention if isinstance(convention, Convention) else parse_convention(convention)
     if convention is Convention.ARCHCALC:
         return analysis
     values = {f.name: getattr(analysis, f.name) for f in fields(Analysis)}
@@ -464,38 +553,60 @@ def rules_of(counted: Counted) -> list[tuple[list[str], str]]:
     return [(names, rule) for rule, names in kinds.items()]
 
 
-def _title(analysis: Analysis) -> str:
+COMPARISON_WORDS: dict[str, Message] = {
+    "title": {
+        "en": "{name} — input {shape}: MACs/FLOPs as each counter reports them",
+        "zh": "{name} — 输入 {shape}：各计数器报告的 MACs/FLOPs",
+    },
+    "layer": {"en": "Layer", "zh": "层"},
+    "kind": {"en": "Kind", "zh": "类型"},
+    "total": {"en": "Total", "zh": "合计"},
+    "rules": {
+        "en": "The rules behind the numbers (the kinds of this network):",
+        "zh": "数字背后的规则（本网络的层类型）：",
+    },
+    "rules_title": {"en": "The rules behind the numbers", "zh": "数字背后的规则"},
+    "colon": {"en": ": ", "zh": "："},
+}
+
+
+def _title(analysis: Analysis, lang: Lang = Lang.EN) -> str:
     shape = "×".join(map(str, analysis.input_shape))
-    return f"{analysis.name} — input {shape}: MACs/FLOPs as each counter reports them"
+    return say(COMPARISON_WORDS["title"], lang, name=analysis.name, shape=shape)
 
 
-def _grid(analysis: Analysis, counted: list[Counted]) -> list[tuple[str, ...]]:
+def _grid(analysis: Analysis, counted: list[Counted], lang: Lang = Lang.EN) -> list[tuple[str, ...]]:
     """Header, units, one row per layer, the totals; numbers with thousands separators."""
-    rows = [("Layer", "Kind", *(c.convention.value for c in counted)), ("", "", *(c.convention.unit for c in counted))]
+    words = {key: say(message, lang) for key, message in COMPARISON_WORDS.items()}
+    rows = [
+        (words["layer"], words["kind"], *(c.convention.value for c in counted)),
+        ("", "", *(c.convention.unit for c in counted)),
+    ]
     for index, layer in enumerate(analysis.layers):
         rows.append((layer.name, layer.kind, *(f"{c.layers[index].count.value:,}" for c in counted)))
-    rows.append(("Total", "", *(f"{c.total:,}" for c in counted)))
+    rows.append((words["total"], "", *(f"{c.total:,}" for c in counted)))
     return rows
 
 
-def comparison_text(analysis: Analysis) -> str:
+def comparison_text(analysis: Analysis, lang: Lang = Lang.EN) -> str:
     counted = count_all(analysis)
-    rows = _grid(analysis, counted)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    rows = _grid(analysis, counted, lang)
+    widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
 
     def line(row: tuple[str, ...]) -> str:
-        cells = [cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
+        cells = [pad(cell, w, right=i >= 2) for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
         return "  ".join(cells).rstrip()
 
     rule = "=" * (sum(widths) + 2 * (len(widths) - 1))
-    out = [_title(analysis), rule, line(rows[0]), line(rows[1]), "-" * len(rule)]
+    out = [_title(analysis, lang), rule, line(rows[0]), line(rows[1]), "-" * len(rule)]
     out += [line(row) for row in rows[2:-1]]
-    out += ["-" * len(rule), line(rows[-1]), rule, "", "The rules behind the numbers (the kinds of this network):"]
+    out += ["-" * len(rule), line(rows[-1]), rule, "", say(COMPARISON_WORDS["rules"], lang)]
     label = max(len(c.convention.value) for c in counted)
+    colon = say(COMPARISON_WORDS["colon"], lang)
     for c in counted:
-        out.append(f"  {c.convention.value:<{label}}  {c.convention.source}")
+        out.append(f"  {c.convention.value:<{label}}  {rule_text(c.convention.source, lang)}")
         for kinds, text in rules_of(c):
-            out.append(f"  {'':<{label}}    {', '.join(kinds)}: {text}")
+            out.append(f"  {'':<{label}}    {', '.join(kinds)}{colon}{rule_text(text, lang)}")
     return "\n".join(out) + "\n"
 
 
@@ -504,22 +615,24 @@ def _md(text: str) -> str:
     return escaped.replace("\\", "\\\\").replace("|", "\\|")
 
 
-def comparison_markdown(analysis: Analysis) -> str:
+def comparison_markdown(analysis: Analysis, lang: Lang = Lang.EN) -> str:
     counted = count_all(analysis)
-    rows = _grid(analysis, counted)
+    rows = _grid(analysis, counted, lang)
     header = [*rows[0][:2], *(f"{name} ({unit})" for name, unit in zip(rows[0][2:], rows[1][2:], strict=True))]
-    out = [f"### {_md(_title(analysis))}", "", "| " + " | ".join(header) + " |"]
+    out = [f"### {_md(_title(analysis, lang))}", "", "| " + " | ".join(header) + " |"]
     out.append("| --- | --- | " + " | ".join("---:" for _ in counted) + " |")
     out += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in rows[2:-1]]
-    out.append("| **Total** | | " + " | ".join(f"**{cell}**" for cell in rows[-1][2:]) + " |")
-    out += ["", "**The rules behind the numbers**", ""]
+    out.append(f"| **{rows[-1][0]}** | | " + " | ".join(f"**{cell}**" for cell in rows[-1][2:]) + " |")
+    out += ["", f"**{say(COMPARISON_WORDS['rules_title'], lang)}**", ""]
+    colon = say(COMPARISON_WORDS["colon"], lang)
     for c in counted:
-        out.append(f"- **{c.convention.value}** ({_md(c.convention.source)}):")
-        out += [f"  - {_md(', '.join(kinds))}: {_md(text)}" for kinds, text in rules_of(c)]
+        out.append(f"- **{c.convention.value}** ({_md(rule_text(c.convention.source, lang))}){colon.rstrip()}")
+        out += [f"  - {_md(', '.join(kinds))}{colon}{_md(rule_text(text, lang))}" for kinds, text in rules_of(c)]
     return "\n".join(out) + "\n"
 
 
-def comparison_csv(analysis: Analysis) -> str:
+def comparison_csv(analysis: Analysis, lang: Lang = Lang.EN) -> str:
+    """Field names and kind names as the contract writes them; the rules in `lang`."""
     import csv
     import io
 
@@ -530,19 +643,25 @@ def comparison_csv(analysis: Analysis) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["name", "kind", *(f for c in counted for f in (c.convention.value, f"{c.convention.value}_rule"))])
     for index, layer in enumerate(analysis.layers):
-        cells = [f for c in counted for f in (c.layers[index].count.value, c.layers[index].count.rule)]
+        cells = [f for c in counted for f in (c.layers[index].count.value, rule_text(c.layers[index].count.rule, lang))]
         writer.writerow([csv_text(layer.name), layer.kind, *cells])
     writer.writerow(["total", "", *(f for c in counted for f in (c.total, ""))])
     return buffer.getvalue()
 
 
-def comparison_dict(analysis: Analysis) -> dict[str, Any]:
+def comparison_dict(analysis: Analysis, lang: Lang = Lang.EN) -> dict[str, Any]:
+    """The JSON document: keys and names as the contract writes them, sources and rules in `lang`."""
     counted = count_all(analysis)
     return {
         "name": analysis.name,
         "input": list(analysis.input_shape),
         "conventions": [
-            {"name": c.convention.value, "unit": c.convention.unit, "source": c.convention.source, "total": c.total}
+            {
+                "name": c.convention.value,
+                "unit": c.convention.unit,
+                "source": rule_text(c.convention.source, lang),
+                "total": c.total,
+            }
             for c in counted
         ],
         "layers": [
@@ -551,23 +670,27 @@ def comparison_dict(analysis: Analysis) -> dict[str, Any]:
                 "kind": layer.kind,
                 "counted_as": layer.definition.counted_as.value if layer.definition.counted_as else None,
                 "counts": {c.convention.value: c.layers[index].count.value for c in counted},
-                "rules": {c.convention.value: c.layers[index].count.rule for c in counted},
+                "rules": {c.convention.value: rule_text(c.layers[index].count.rule, lang) for c in counted},
             }
             for index, layer in enumerate(analysis.layers)
         ],
     }
 
 
-def render_comparison(analysis: Analysis, fmt: ComparisonFormat | str = ComparisonFormat.TEXT) -> str:
-    """`archcalc conventions`: every layer under every convention, the totals, and the rules."""
+def render_comparison(
+    analysis: Analysis, fmt: ComparisonFormat | str = ComparisonFormat.TEXT, lang: Lang | str | None = Lang.EN
+) -> str:
+    """`archcalc conventions`: every layer under every convention, the totals, and the rules, the
+    words in `lang` (None: ``ARCHCALC_LANG``, else English); numbers and counters' names as they are."""
     fmt = ComparisonFormat(fmt)
+    chosen = resolve_lang(lang)
     if fmt is ComparisonFormat.JSON:
         import json
 
-        return json.dumps(comparison_dict(analysis), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(comparison_dict(analysis, chosen), indent=2, ensure_ascii=False) + "\n"
     renderers = {
         ComparisonFormat.TEXT: comparison_text,
         ComparisonFormat.MARKDOWN: comparison_markdown,
         ComparisonFormat.CSV: comparison_csv,
     }
-    return renderers[fmt](analysis)
+    return renderers[fmt](analysis, chosen)

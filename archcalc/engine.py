@@ -207,23 +207,69 @@ class Analysis:
 
     # --- what the commands write, as methods (each view is imported when first used) ------------
 
-    def table(self, fmt: str = "text", collapse: bool = False) -> str:
-        """`archcalc table`: text, markdown, csv, json or html."""
+    def table(
+        self,
+        fmt: str = "text",
+        collapse: bool = False,
+        columns: str | tuple[str, ...] | list[str] | None = None,
+        lang: str | None = None,
+        convention: str = "archcalc",
+        notation: str = "chw",
+    ) -> str:
+        """`archcalc table`: text, markdown, csv, json or html, with the command's options:
+        `columns` as ``--columns`` (``"layer,params,macs"`` or a sequence of names), `lang` (default:
+        ``ARCHCALC_LANG``, else English), `convention` (whose MACs/FLOPs), `notation` (chw, hwc, lenet)."""
+        from .i18n import resolve_lang
         from .report import render_table
+        from .summary import parse_columns
 
-        return render_table(self, fmt, collapse)
+        if columns is not None and not isinstance(columns, str):
+            columns = ",".join(columns)
+        chosen = parse_columns(columns) if columns is not None else None
+        return render_table(self, fmt, collapse, chosen, resolve_lang(lang), convention, notation)
 
     def svg(self, **options: Any) -> str:
-        """`archcalc render`: the 3D figure as SVG (options as ``figure3d.Options``)."""
+        """`archcalc render`: the 3D figure as SVG (options as ``figure3d.Options``; `lang`, as the
+        command's ``--lang``, defaults to ``ARCHCALC_LANG``, else English)."""
         from .figure3d import Options, build_figure, render_svg
+        from .figure3d.options import description_in
+        from .i18n import speaking
 
-        return render_svg(build_figure(self, Options(**options)))
+        with speaking(options.pop("lang", None)) as lang:
+            return description_in(render_svg(build_figure(self, Options(**options, lang=lang))), lang)
 
-    def dot(self, direction: str = "tb") -> str:
-        """`archcalc render --style graph --format dot`: the layer graph as DOT text."""
+    def dot(self, direction: str = "tb", fold: bool = False) -> str:
+        """`archcalc render --style graph --format dot`: the layer graph as DOT text (`fold`: as ``--fold``)."""
         from .graph import to_dot
 
-        return to_dot(self, direction)
+        return to_dot(self, direction, fold)
+
+    def chart(self, fmt: str = "png", dpi: int | None = None, lang: str | None = None) -> bytes:
+        """`archcalc chart`: parameters, MACs and activation memory per layer, as PNG, SVG or PDF bytes."""
+        from .charts import render_chart
+
+        return render_chart(self, fmt, dpi, lang)
+
+    def explain(self, layers: str | list[str] | tuple[str, ...] | None = None, fmt: str = "text",
+                lang: str | None = None) -> str:  # fmt: skip
+        """`archcalc explain`: each stage (only `layers`, a name or names, when given) as text,
+        markdown or html, in `lang` (default: ``ARCHCALC_LANG``, else English)."""
+        from .explain import explain
+
+        return explain(self, [layers] if isinstance(layers, str) else layers, fmt, lang)
+
+    def conventions(self, fmt: str = "text", lang: str | None = None) -> str:
+        """`archcalc conventions`: every layer as each FLOP counter reports it, the totals and the rules."""
+        from .conventions import render_comparison
+
+        return render_comparison(self, fmt, lang)
+
+    def grade(self, table: Any) -> Any:
+        """`archcalc grade`: a hand-made layer table (its text, a path or a ``LearnerTable``) graded
+        against this analysis, as a ``teaching.GradeResult`` (``.ok``; ``render_grade`` for the report)."""
+        from .teaching.grade import grade
+
+        return grade(self, table)
 
     def code(self) -> str:
         """`archcalc codegen`: a self-contained PyTorch module."""

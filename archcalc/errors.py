@@ -106,9 +106,15 @@ class OptionError(ArchcalcError):
 
 
 class FigureFitError(ArchcalcError):
-    """The 3D figure cannot meet its print constraints (text, line and kernel sizes) at the asked width."""
+    """The 3D figure cannot meet its print constraints (text, line and kernel sizes) at the asked width.
+
+    ``one_row_cm``: the width (cm) the figure would need in one row, where that is known."""
 
     exit_code = 2
+
+    def __init__(self, message: str, one_row_cm: float | None = None) -> None:
+        super().__init__(message)
+        self.one_row_cm = one_row_cm
 
 
 class OutputError(ArchcalcError):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .engine import Analysis, LayerResult
 from .errors import OptionError
 from .format import fmt_number, fmt_pair, fmt_shape, fmt_shapes
-from .i18n import Lang, Phrase, display_width, pad, resolve_lang, say, translated, word, wrap
+from .i18n import WORKED_OUT, Lang, Phrase, display_width, pad, resolve_lang, say, translated, word, wrap
 from .kinds.teaching import Rows
 from .summary import title
 
@@ -84,7 +84,7 @@ def stage_rows(layer: LayerResult) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = [(Rows.input, fmt_shapes(layer.input_shapes))]
     rows += kind.stage(layer)
     output = fmt_shape(layer.output_shape)
-    rows.append((Rows.output, f"{layer.formula} → {output}" if layer.formula else output))
+    rows.append((Rows.output, Phrase(WORKED_OUT, formula=layer.formula, output=output) if layer.formula else output))
     biases = kind.bias_count(layer)
     if biases is not None:
         rows.append((Rows.biases, f"{biases:,}"))

@@ -3,11 +3,20 @@ derivation, with inline CSS and JS (works offline; no CDN)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .conventions import counted_of
 from .engine import Analysis, LayerResult
 from .format import fmt_number, fmt_pair, fmt_shape, fmt_shapes, human, megabytes
-from .i18n import Lang, Message, Phrase, say, translated
+from .i18n import WORKED_OUT, Lang, Message, Phrase, say, translated
 from .kinds.teaching import Rows
 from .summary import flop_note, kind_text, receptive_field_text, summary_lines
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
+
+    from .figure3d.page import PageFigure
 
 RECEPTIVE_FIELD: Message = {
     "en": "{size} px, jump {jump}, centre of the first at {start}",
@@ -17,6 +26,7 @@ RECEPTIVE_FIELD: Message = {
 PAGE: dict[str, Message] = {
     "html_lang": {"en": "en", "zh": "zh-CN"},
     "source": {"en": "Source", "zh": "来源"},
+    "colon": {"en": ": ", "zh": "："},
     "input": {"en": "Input", "zh": "输入"},
     "layer": {"en": "Layer", "zh": "层"},
     "kind": {"en": "Kind", "zh": "类型"},
@@ -25,6 +35,7 @@ PAGE: dict[str, Message] = {
     "non_trainable": {"en": "Non-trainable", "zh": "不可训练"},
     "macs": {"en": "MACs", "zh": "乘加次数"},
     "flops": {"en": "FLOPs", "zh": "浮点运算"},
+    "own_macs": {"en": "archcalc MACs", "zh": "archcalc 的 MACs"},
     "activations": {"en": "Activations", "zh": "激活值"},
     "rf": {"en": "RF", "zh": "感受野"},
     "arithmetic": {"en": "Arithmetic", "zh": "计算过程"},
@@ -38,12 +49,41 @@ PAGE: dict[str, Message] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class CountColumn:
+    """One of the page's count columns: its header, a number per layer (in order), and the total."""
+
+    header: str
+    values: list[int]
+    total: int
+
+
+def count_columns(analysis: Analysis, lang: Lang = Lang.EN) -> list[CountColumn]:
+    """archcalc's MACs and FLOPs; under a counter's convention (``--convention``) the counter's
+    number in its own word (``flops (fvcore)``), as the text table shows it, then archcalc's MACs."""
+    counted = counted_of(analysis)
+    macs = [layer.macs for layer in analysis.layers]
+    if counted is None:
+        flops = [layer.flops for layer in analysis.layers]
+        return [
+            CountColumn(say(PAGE["macs"], lang), macs, analysis.totals.macs),
+            CountColumn(say(PAGE["flops"], lang), flops, analysis.totals.flops),
+        ]
+    return [
+        CountColumn(counted.convention.column, [item.count.value for item in counted.layers], counted.total),
+        CountColumn(say(PAGE["own_macs"], lang), macs, analysis.totals.macs),
+    ]
+
+
+NOTEBOOK_COLON: Message = {"en": ":", "zh": "："}
+
+
 def derivation(layer: LayerResult, lang: Lang = Lang.EN) -> list[tuple[str, str]]:
     """The stage-by-stage working of one layer, as textbooks lay it out (its kind adds its own rows)."""
     rows = [(Rows.input, fmt_shapes(layer.input_shapes))]
     rows += layer.definition.derivation(layer)
     output = fmt_shape(layer.output_shape)
-    rows.append((Rows.output, f"{layer.formula} → {output}" if layer.formula else output))
+    rows.append((Rows.output, Phrase(WORKED_OUT, formula=layer.formula, output=output) if layer.formula else output))
     if layer.params_formula:
         rows.append((Rows.parameters, layer.params_formula))
     if layer.macs:
@@ -59,30 +99,58 @@ def derivation(layer: LayerResult, lang: Lang = Lang.EN) -> list[tuple[str, str]
     return [(translated(label, lang), translated(value, lang)) for label, value in rows]
 
 
-def notebook_html(analysis: Analysis) -> str:
-    """A fragment for a notebook cell: the figure, the table and the totals, its CSS scoped to itself."""
+def figure_markup(drawn: PageFigure, note: Markup) -> Markup:
+    """The figure's SVG (built by archcalc from escaped templates, so it may be inserted as markup)
+    and, where the figure could not be drawn as asked, its note in the `note` element (escaped)."""
     from markupsafe import Markup
 
-    from .figure3d import build_figure, render_svg
-    from .summary import RIGHT_ALIGNED, table_rows, title
+    svg = Markup(drawn.svg or "")
+    return svg + note.format(drawn.note) if drawn.note else svg
+
+
+def said_figure(drawn: PageFigure, lang: Lang) -> PageFigure:
+    """The page's figure with its SVG description in `lang`, as its labels are."""
+    from dataclasses import replace
+
+    from .figure3d.options import description_in
+
+    return replace(drawn, svg=description_in(drawn.svg, lang)) if drawn.svg else drawn
+
+
+def notebook_html(analysis: Analysis, lang: Lang | str | None = None) -> str:
+    """A fragment for a notebook cell: the figure, the table and the totals, its CSS scoped to itself;
+    its words in `lang` (None: ``ARCHCALC_LANG``, else English)."""
+    from markupsafe import Markup
+
+    from .figure3d import Options, page_figure
+    from .i18n import resolve_lang, speaking
+    from .summary import RIGHT_ALIGNED, column_title, table_rows, title
     from .templating import render
 
-    header, rows = table_rows(analysis)
-    figure = Markup(render_svg(build_figure(analysis), id_prefix="archcalc-cell"))  # built from escaped templates
+    chosen = resolve_lang(lang)
+    header, rows = table_rows(analysis, lang=chosen)
+    with speaking(chosen):
+        drawn = said_figure(page_figure(analysis, Options(lang=chosen), id_prefix="archcalc-cell"), chosen)
     return render(
-        "notebook.html.j2", title=title(analysis), figure=figure, header=header, rows=rows,
-        right=RIGHT_ALIGNED, summary=summary_lines(analysis),
+        "notebook.html.j2", title=title(analysis, chosen), figure=figure_markup(drawn, Markup("<p>{}</p>")),
+        header=header, titles=[column_title(name, chosen, analysis) for name in header], rows=rows,
+        right=RIGHT_ALIGNED, summary=summary_lines(analysis, chosen), colon=say(NOTEBOOK_COLON, chosen),
+        html_lang=say(PAGE["html_lang"], chosen) if chosen is not Lang.EN else "",
     )  # fmt: skip
 
 
 def to_html(analysis: Analysis, lang: Lang = Lang.EN) -> str:
     from markupsafe import Markup
 
-    from .figure3d import Options, build_figure, render_svg
+    from .figure3d import Options, page_figure
+    from .i18n import speaking
     from .templating import render
 
-    # The figure is built by archcalc from escaped templates, so it may be inserted as markup.
-    figure = Markup(render_svg(build_figure(analysis, Options(lang=lang)), id_prefix="archcalc-figure"))
+    note = Markup('<figcaption class="figure-note">{}</figcaption>')
+    with speaking(lang):  # the figure's captions in the page's language
+        drawn = said_figure(page_figure(analysis, Options(lang=lang), id_prefix="archcalc-figure"), lang)
+    figure = figure_markup(drawn, note)
+    counts = count_columns(analysis, lang)
     rows = [
         {
             "layer": layer,
@@ -91,12 +159,14 @@ def to_html(analysis: Analysis, lang: Lang = Lang.EN) -> str:
             "rf": receptive_field_text(layer, lang),
             "memory": megabytes(layer.activation_bytes),
             "derivation": derivation(layer, lang),
-            "summary": layer.formula or translated(layer.params_formula, lang) or say(PAGE["details"], lang),
+            "summary": translated(layer.formula or layer.params_formula, lang) or say(PAGE["details"], lang),
+            "counts": [column.values[index] for column in counts],
         }
-        for layer in analysis.layers
+        for index, layer in enumerate(analysis.layers)
     ]
     return render(
         "table.html.j2",
+        counts=counts,
         analysis=analysis,
         spec=analysis.spec,
         input_shape=fmt_shape(analysis.input_shape),

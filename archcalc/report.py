@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from .conventions import Convention, counted_of, recounted
+from .conventions import Convention, counted_of, recounted, rule_text
 from .engine import Analysis, LayerResult
 from .errors import OptionError
 from .format import Notation, fmt_shape, parse_notation, shape_notation
@@ -150,11 +150,11 @@ def to_csv(analysis: Analysis, lang: Lang = Lang.EN) -> str:
                 layer.activation_bytes,
                 layer.param_bytes,
                 receptive_field_text(layer, lang),
-                layer.formula,
+                translated(layer.formula, lang),
                 translated(layer.params_formula, lang),
                 "; ".join(translated(w, lang) for w in layer.warnings),
             )
-            + ((count.value, count.rule) if count is not None else ())
+            + ((count.value, rule_text(count.rule, lang)) if count is not None else ())
         )
     return buffer.getvalue()
 
@@ -176,8 +176,10 @@ def to_json(analysis: Analysis, lang: Lang = Lang.EN) -> str:
         if lang is not Lang.EN:
             fields["warnings"] = [translated(w, lang) for w in layer.warnings]
             fields["params_formula"] = translated(layer.params_formula, lang)
+            fields["formula"] = translated(layer.formula, lang)
         if layer.name in counts:  # --convention: the counter's number and its rule
-            fields["counted"], fields["counted_rule"] = counts[layer.name].value, counts[layer.name].rule
+            count = counts[layer.name]
+            fields["counted"], fields["counted_rule"] = count.value, rule_text(count.rule, lang)
         return fields
 
     layers = ",\n".join(

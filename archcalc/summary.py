@@ -5,7 +5,7 @@ The text, Markdown, CSV and HTML views all read these, so they cannot disagree.
 
 from __future__ import annotations
 
-from .conventions import counted_of
+from .conventions import counted_of, rule_text
 from .engine import Analysis, FlopMode, LayerResult
 from .format import fmt_pair, fmt_shape, fmt_shapes, human, megabytes
 from .i18n import Lang, Message, Phrase, say, translated, word
@@ -59,7 +59,7 @@ def layer_row(layer: LayerResult, lang: Lang = Lang.EN) -> tuple[str, ...]:
         f"{layer.params:,}",
         f"{layer.macs:,}",
         receptive_field_text(layer, lang),
-        layer.formula,
+        translated(layer.formula, lang),
         translated(layer.params_formula, lang),
     )
 
@@ -228,7 +228,7 @@ def _counted_lines(analysis: Analysis, own: list[tuple[str, str]], lang: Lang = 
     if counted is None:
         return own
     total, convention = counted.total, counted.convention
-    source = say(COUNTED_LABELS["as"], lang, source=convention.source)
+    source = say(COUNTED_LABELS["as"], lang, source=rule_text(convention.source, lang))
     return [
         (say(COUNTED_LABELS["total"], lang, column=convention.column), f"{total:,} ({human(total)}; {source})"),
         (say(COUNTED_LABELS["own"], lang), f"{analysis.totals.macs:,} ({say(COUNTED_LABELS['why'], lang)})"),

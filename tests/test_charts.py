@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import archcalc
-from archcalc.charts import FONTS, render_chart
+from archcalc.charts import CJK_FONTS, FONTS, render_chart
 from archcalc.cli import main
 from archcalc.errors import OptionError
 
@@ -87,3 +87,40 @@ def test_cli_refuses_dpi_where_it_does_not_apply(tmp_path, name: str, dpi: str, 
     result = CliRunner().invoke(main, ["chart", "alexnet", "-o", str(tmp_path / name), "--dpi", dpi])
     assert result.exit_code == 2 and result.stderr.startswith(f"archcalc: error: {message}")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_chinese_words_and_a_cjk_font(alexnet):
+    chinese = render_chart(alexnet, "svg", lang="zh").decode()
+    words = texts(chinese)
+    assert {"参数", "乘加次数 (MACs)", "激活值内存（float32，MB）", "AlexNet — 输入 3×227×227"} <= set(words)
+    assert "223.95 M" in words and "conv2" in words  # the numbers and names as in English
+    families = set(re.findall(r"font-family: ([^;\"]+)", chinese))
+    assert families == {", ".join(f"'{f}'" for f in FONTS + CJK_FONTS) + ", sans-serif"}
+
+
+def test_chinese_glyphs_are_drawn_from_a_cjk_font(alexnet):
+    """matplotlib warns of each glyph its font lacks; with the CJK fallback there is none to warn of."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        render_chart(alexnet, "png", dpi=40, lang="zh")
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
+def test_a_chinese_layer_name_brings_the_cjk_fonts():
+    spec = archcalc.parse(
+        "name: 小网络\ninput: [1, 8, 8]\nlayers:\n  - {kind: conv, name: 卷积1, out_channels: 2, kernel: 3}\n"
+    )
+    svg = render_chart(archcalc.analyse(spec), "svg", lang="en").decode()
+    assert "卷积1" in texts(svg) and "Parameters" in texts(svg) and "'Noto Sans CJK SC'" in svg
+
+
+def test_chart_command_takes_lang(tmp_path, monkeypatch):
+    monkeypatch.delenv("ARCHCALC_LANG", raising=False)
+    target = tmp_path / "c.svg"
+    result = CliRunner().invoke(main, ["chart", "lenet5", "-o", str(target), "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    assert "参数" in texts(target.read_text(encoding="utf-8"))
+    wrong = CliRunner().invoke(main, ["chart", "lenet5", "-o", str(target), "--lang", "fr"])
+    assert wrong.exit_code == 2 and "unknown language 'fr'; allowed: en, zh" in wrong.stderr

@@ -282,6 +282,10 @@ def test_readme_quotes_the_real_output():
     real = invoke("table", "alexnet", "--convention", "torchinfo", "--columns", "layer,kind,macs").stdout.splitlines()
     lines = [line for line in example.group(1).splitlines() if line != "..."]
     assert len(lines) == 8 and all(line in real for line in lines)
+    chinese = re.search(r"\$ archcalc conventions alexnet --lang zh\n(.*?)```", readme, re.S).group(1)
+    real = invoke("conventions", "alexnet", "--lang", "zh").stdout.splitlines()
+    lines = [line for line in chinese.splitlines() if line != "..."]
+    assert len(lines) == 5 and all(line in real for line in lines)
 
 
 def test_table_with_a_convention_does_not_import_torch():
@@ -293,6 +297,65 @@ def test_table_with_a_convention_does_not_import_torch():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_conventions_in_chinese_keeps_the_numbers():
+    english = invoke("conventions", "alexnet").stdout.splitlines()
+    chinese = invoke("conventions", "alexnet", "--lang", "zh").stdout.splitlines()
+    assert chinese[0] == "AlexNet — 输入 3×227×227：各计数器报告的 MACs/FLOPs"
+    assert chinese[2].split() == ["层", "类型", *(c.value for c in Convention)]
+    # every number the same, in the same place (a CJK character takes two columns, 层 and 合计 as Layer and Total)
+    assert chinese[4:30] == english[4:30]
+    assert chinese[30].split()[1:] == english[30].split()[1:] and chinese[30].startswith("合计")
+    assert "                  maxpool：跳过：最大池化是不支持的运算" in chinese
+    assert "  torchinfo     torchinfo 的 summary() 报告的值（Total mult-adds）" in chinese
+    md = invoke("conventions", "alexnet", "-f", "markdown", "--lang", "zh").stdout
+    assert "| 层 | 类型 | archcalc (MACs) |" in md and "| **合计** | | **724,406,816** |" in md
+    data = json.loads(invoke("conventions", "alexnet", "-f", "json", "--lang", "zh").stdout)
+    assert data["layers"][0]["rules"]["fvcore"] == "MACs，不计偏置"
+    assert data["layers"][0]["counts"]["thop"] == 105_415_200
+    with_env = CliRunner().invoke(main, ["conventions", "alexnet"], env={"ARCHCALC_LANG": "zh"})
+    assert with_env.stdout.splitlines() == chinese
+
+
+def test_every_rule_has_its_chinese():
+    from archcalc.conventions import RULES_ZH, Convention, rule_text
+    from archcalc.i18n import Lang
+
+    analyses = [archcalc.analyse(archcalc.parse(COUNTED_KINDS)), alexnet(), archcalc.analyse(archcalc.load("lenet5"))]
+    rules = {item.count.rule for a in analyses for c in count_all(a) for item in c.layers}
+    assert len(rules) > 40
+    untranslated = sorted(rule for rule in rules if rule_text(rule, Lang.ZH) == rule)
+    assert not untranslated
+    assert all(c.source in RULES_ZH for c in Convention)
+    assert not set(RULES_ZH) - rules - {c.source for c in Convention}, "a translation no rule uses"
+
+
+def test_no_rule_in_chinese(monkeypatch):
+    from archcalc.conventions import rule_text
+    from archcalc.i18n import Lang
+
+    monkeypatch.setattr(KINDS["relu"], "counted_as", None)
+    rule = count_layer(alexnet()["relu1"], "thop").rule
+    assert rule == "not counted by thop: no rule for kind 'relu'"
+    assert rule_text(rule, Lang.ZH) == "thop 不计：没有 'relu' 类型的规则"
+
+
+def test_html_page_counts_as_the_counter():
+    html = invoke("table", "lenet5-mnist", "--convention", "thop", "-f", "html").stdout
+    header = re.search(r"<thead>(.*?)</thead>", html, re.S).group(1)
+    titles = re.findall(r">([^<>]+)</th>", header)
+    assert titles[5:8] == ["Non-trainable", "MACs (thop)", "archcalc MACs"] and "FLOPs" not in titles
+    # pool1 (average pooling of 6×28×28 by 2): thop counts 1 per output element, 6×14×14 = 864
+    pool1 = re.search(r"<tr>\s*<td class=\"num\" data-v=\"3\">3</td>.*?</tr>", html, re.S).group(0)
+    numbers = re.findall(r'<td class="num" data-v="(\d+)">', pool1)
+    assert numbers[3:5] == ["864", "0"]
+    totals = re.findall(r'<th class="num">([\d,]+)</th>', re.search(r"<tfoot>(.*?)</tfoot>", html, re.S).group(1))
+    assert totals[2:4] == ["282,760", f"{archcalc.analyse(archcalc.load('lenet5-mnist')).totals.macs:,}"]
+    chinese = invoke("table", "lenet5-mnist", "--convention", "fvcore", "-f", "html", "--lang", "zh").stdout
+    assert '<th data-type="num" class="num">flops (fvcore)</th>' in chinese and "archcalc 的 MACs</th>" in chinese
+    plain = invoke("table", "lenet5-mnist", "-f", "html").stdout
+    assert '<th data-type="num" class="num">MACs</th>\n<th data-type="num" class="num">FLOPs</th>' in plain
 
 
 # --- against the counters themselves -------------------------------------------------------------

@@ -21,7 +21,7 @@ PT_PER_MM = 72 / 25.4
 # Networks that cannot keep 7 pt text in up to four rows at that width (checked to raise instead).
 REFUSED = {
     "17cm": set(),
-    "8.5cm": {"mobilenet_v2", "unet"},
+    "8.5cm": {"unet"},
 }
 WIDTHS = list(REFUSED)
 
@@ -126,9 +126,9 @@ def test_the_command_takes_the_width(tmp_path):
     assert "units (clamped to" in root.find(f"{SVG}desc").text  # the mapping, stated once, not in the legend
     result = CliRunner().invoke(main, ["render", "lenet5", "--width", "17in2"])
     assert result.exit_code == 2 and "--width: '17in2' is not a length" in result.stderr
-    result = CliRunner().invoke(main, ["render", "mobilenet_v2", "--width", "8.5cm"])
+    result = CliRunner().invoke(main, ["render", "unet", "--width", "8.5cm"])
     assert result.exit_code == 2
-    assert "MobileNetV2: at 8.5cm wide" in result.stderr and "give a wider --width" in result.stderr
+    assert "U-Net: at 8.5cm wide" in result.stderr and "give a wider --width" in result.stderr
 
 
 def test_branches_lanes_and_skips():
@@ -195,10 +195,177 @@ def test_the_readme_quotes_the_real_errors():
     from .conftest import ROOT
 
     readme = (ROOT / "README.md").read_text()
-    quoted = readme.split("$ archcalc render mobilenet_v2 --width 8.5cm\n")[1].split("```")[0].splitlines()
-    refused = CliRunner().invoke(main, ["render", "mobilenet_v2", "--width", "8.5cm"])
+    quoted = readme.split("$ archcalc render unet --width 8.5cm\n")[1].split("```")[0].splitlines()
+    refused = CliRunner().invoke(main, ["render", "unet", "--width", "8.5cm"])
     assert quoted[0] == refused.stderr.strip()
     alexnet = CliRunner().invoke(main, ["render", "alexnet", "--width", "17"])
     assert quoted[2] == alexnet.stderr.strip() and quoted[1] == "$ archcalc render alexnet --width 17"
-    assert "5.11·√n units (clamped to 8–102)" in " ".join(readme.split())
-    assert "5.11·√n units (clamped to 8–102)" in render_svg(build_figure(_analysis("alexnet")))
+    assert "3.43·√n units (clamped to 8–68.6)" in " ".join(readme.split())
+    assert "3.43·√n units (clamped to 8–68.6)" in render_svg(build_figure(_analysis("alexnet")))
+
+
+def _long_chain(layers: int = 60) -> dict:
+    """A chain too long for 17 cm: one row of its labels needs 2.8 m."""
+    convs = [
+        {"kind": "conv", "name": f"encoder_block_{i:02d}_convolution", "out_channels": 16 + i, "kernel": 1}
+        for i in range(layers)
+    ]
+    return {"name": "LongChain", "input": {"channels": 3, "height": 64, "width": 64}, "layers": convs}
+
+
+def test_the_page_is_written_when_the_figure_needs_more_width(tmp_path):
+    """`render` refuses the chain at 17 cm; the HTML page draws it at the width it needs and says so."""
+    import yaml
+
+    from archcalc.figure3d import page_figure
+
+    analysis = archcalc.analyse(archcalc.from_mapping(_long_chain()))
+    with pytest.raises(FigureFitError, match="one row needs 277") as refused:
+        build_figure(analysis)
+    assert refused.value.one_row_cm is not None and refused.value.one_row_cm > 270
+    drawn = page_figure(analysis)
+    assert drawn.svg is not None and 'width="51cm"' in drawn.svg  # 17 cm × 3: the narrowest step that fits
+    assert drawn.note.startswith("The figure needs 51cm") and "archcalc render --width 51cm" in drawn.note
+    spec = tmp_path / "chain.yaml"
+    spec.write_text(yaml.safe_dump(_long_chain()))
+    page = tmp_path / "chain.html"
+    result = CliRunner().invoke(main, ["table", str(spec), "--format", "html", "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert '<figcaption class="figure-note">The figure needs 51cm' in html and 'width="51cm"' in html
+    assert html.count("<svg") == 1
+
+
+def test_the_page_goes_without_a_figure_that_fits_no_width(monkeypatch):
+    """Where no width up to 100 cm fits, the page has no figure and one line saying why, in escaped text."""
+    from archcalc import html
+    from archcalc.figure3d import layout
+
+    def refuse(analysis, options=None):
+        raise FigureFitError("Net: at <17cm> wide … give a wider --width (one row needs 300.0cm)", one_row_cm=300.0)
+
+    monkeypatch.setattr(layout, "build_figure", refuse)
+    page = html.to_html(_analysis("lenet5"))
+    assert "<svg" not in page
+    assert '<figcaption class="figure-note">No figure: Net: at &lt;17cm&gt; wide' in page
+    assert "<p>No figure: Net:" in html.notebook_html(_analysis("lenet5"))
+
+
+def test_alexnet_at_17cm_draws_every_layer_and_where_the_streams_cross():
+    """The flagship figure: each of AlexNet's twelve blocks its own at the default 17 cm (conv3, which
+    reads both GPUs' maps, is not merged with conv4, which reads its own GPU's); four kernels into
+    conv3 (each stream from each) and two into conv4; four arrows into fc6 and fc7, two into fc8."""
+    from archcalc.figure3d.columns import Collapse, columns_of
+
+    analysis = _analysis("alexnet")
+    figure = build_figure(analysis)
+    names = [c.name for c in columns_of(analysis, Collapse.NONE)]
+    assert names == ["input", "conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5",
+                     "fc6", "fc7", "fc8"]  # fmt: skip
+    drawn = [label for label in figure.labels if label.bold and label.text in names]
+    assert [label.text for label in drawn] == names  # one block each, in order
+    assert not any("2×" in label.text for label in figure.labels)
+    x = {label.text: label.x for label in drawn}
+
+    def kernels_into(name: str) -> int:
+        before = names[names.index(name) - 1]
+        return sum(x[before] < k.x0 < x[name] for k in figure.kernels)
+
+    def arrows_into(name: str) -> set[tuple[float, float]]:
+        before = names[names.index(name) - 1]
+        heads = [s for s in figure.segments if s.arrow and x[before] < s.x1 < x[name]]
+        return {(round(s.y0, 1), round(s.y1, 1)) for s in heads}
+
+    assert kernels_into("conv3") == 4 and kernels_into("conv4") == kernels_into("conv5") == 2
+    for name in ("fc6", "fc7"):
+        crossing = arrows_into(name)
+        assert len(crossing) == 4 and len({y0 for y0, _ in crossing}) == len({y1 for _, y1 in crossing}) == 2
+    assert len(arrows_into("fc8")) == 2
+
+
+def _marks(figure) -> list[str]:
+    """The merge signs drawn, left to right: ⊕ (a level and an upright stroke), ‖ (two upright), ⊗."""
+    circles = sorted((p.box for p in figure.polygons if p.role == "mark"), key=lambda b: (b.x0, b.y0))
+    signs = []
+    for c in circles:
+        inside = [s for s in figure.segments if s.role == "mark" and c.x0 < s.x0 < c.x1 and c.y0 < s.y0 < c.y1]
+        upright = sum(abs(s.x0 - s.x1) < 1e-6 for s in inside)
+        level = sum(abs(s.y0 - s.y1) < 1e-6 for s in inside)
+        signs.append({(1, 1): "⊕", (2, 0): "‖", (0, 0): "⊗"}[(upright, level)])
+    return signs
+
+
+def test_merges_are_marked_with_their_sign():
+    """A sum joins at ⊕ and a concatenation at ‖, drawn out and in collapsed modules; none elsewhere."""
+    wide = Options(expand=True, width=parse_width("100cm"))
+    resnet = _analysis("resnet18")
+    adds = sum(layer.kind == "add" for layer in resnet.layers)
+    assert adds == 8 and _marks(build_figure(resnet, wide)) == ["⊕"] * adds
+    assert _marks(build_figure(resnet)) == ["⊕"] * adds  # 17 cm: each residual block collapsed, still ⊕
+    googlenet = _analysis("googlenet")
+    assert _marks(build_figure(googlenet, wide)) == ["‖"] * 9  # the nine Inception modules
+    assert _marks(build_figure(_analysis("alexnet"))) == []
+    r = min(p.box.x1 - p.box.x0 for p in build_figure(resnet).polygons if p.role == "mark")
+    assert r >= 5.0  # a sign at least 5 pt across at print size
+
+
+def _rows(figure, names: list[str]) -> int:
+    """How many rows the blocks' name labels lie in."""
+    return len({round(label.y) for label in figure.labels if label.bold and label.text in names})
+
+
+def test_mobilenet_and_squeezenet_are_drawn_in_modules_as_papers_do():
+    """At 17 cm: MobileNetV2 a module per stage (its first block and its repeats), SqueezeNet a
+    module per fire module (the squeeze with its expand branches and their concat), in ≤ 3 rows."""
+    from archcalc.figure3d.columns import Collapse, columns_of
+
+    mobilenet = _analysis("mobilenet_v2")
+    figure = build_figure(mobilenet)
+    texts = [label.text for label in figure.labels]
+    stages = [f"stage{k}" for k in range(1, 8)]
+    assert all(texts.count(stage) == 1 for stage in stages) and not any(".conv." in t for t in texts)
+    # Table 2 of the paper: n = 1, 2, 3, 4, 3, 3, 1 blocks; the first of each stage strided (s) where the map halves
+    assert [t for t in texts if "blocks" in t] == ["2 blocks, s2", "3 blocks, s2", "4 blocks, s2", "3 blocks",
+                                                   "3 blocks, s2"]  # fmt: skip
+    assert texts.count("1×1 → dw 3×3 → 1×1") == 6 and _marks(figure) == ["⊕"] * 5
+    assert _rows(figure, [c.name for c in columns_of(mobilenet, Collapse.MODULES)]) <= 3
+    squeezenet = _analysis("squeezenet1_0")
+    figure = build_figure(squeezenet)
+    texts = [label.text for label in figure.labels]
+    fires = [f"features.{k}" for k in (3, 4, 5, 7, 8, 9, 10, 12)]
+    assert all(texts.count(fire) == 1 for fire in fires) and not any(t.endswith(".squeeze") for t in texts)
+    assert texts.count("1×1 →") == texts.count("‖ 3×3") == 8 and _marks(figure) == ["‖"] * 8
+    assert _rows(figure, [c.name for c in columns_of(squeezenet, Collapse.MODULES)]) <= 3
+
+
+def _dashed_crossings(figure) -> int:
+    """How often a dashed route's upright run crosses another dashed route's level run."""
+    dashed = [s for s in figure.segments if s.role == "skip"]
+    level = [s for s in dashed if abs(s.y0 - s.y1) < 1e-6]
+    upright = [s for s in dashed if abs(s.x0 - s.x1) < 1e-6]
+    return sum(
+        min(a.x0, a.x1) + 0.5 < b.x0 < max(a.x0, a.x1) - 0.5 and min(b.y0, b.y1) + 0.5 < a.y0 < max(b.y0, b.y1) - 0.5
+        for a in level
+        for b in upright
+    )
+
+
+def test_skips_between_rows_are_stacked_so_they_do_not_cross(monkeypatch):
+    """Two staggered skips from row 1 to row 2 (c1 → a16, c4 → a19): drawn in their order they
+    would cross twice; stacked the other way round, not at all."""
+    from archcalc.figure3d import layout
+
+    convs = [{"kind": "conv", "name": f"c{i}", "out_channels": 8, "kernel": 3, "padding": 1} for i in range(20)]
+    convs[16] = {"kind": "add", "name": "a16", "inputs": ["c15", "c1"]}
+    convs[19] = {"kind": "add", "name": "a19", "inputs": ["c18", "c4"]}
+    convs[17]["inputs"] = ["a16"]
+    spec = {"name": "Staggered", "input": {"channels": 8, "height": 16, "width": 16}, "layers": convs}
+    analysis = archcalc.analyse(archcalc.from_mapping(spec))
+    options = Options(expand=True)
+    figure = build_figure(analysis, options)
+    assert len({round(label.y) for label in figure.labels if label.bold}) == 2  # two rows
+    assert len([s for s in figure.segments if s.role == "skip" and s.arrow]) == 2
+    assert _dashed_crossings(figure) == 0
+    check_print(figure, render_svg(figure), "17cm")
+    monkeypatch.setattr(layout._Layout, "fewest_crossings", lambda self, routes: routes)
+    assert _dashed_crossings(build_figure(analysis, options)) == 2

@@ -223,3 +223,163 @@ def test_readme_quotes_the_real_chinese_table():
     real = CliRunner().invoke(main, ["table", "alexnet", "--lang", "zh"]).output.splitlines()
     lines = [line for line in quoted.splitlines() if line != "..."]
     assert len(lines) == 7 and all(line in real for line in lines)
+
+
+# --- the figure, the notebook, the charts' words and the parameter arithmetic --------------------
+
+
+def _figure_texts(svg: str) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    return [t.text or "" for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_figure_captions_and_notes_in_chinese():
+    from archcalc.figure3d.columns import Collapse, columns_of
+
+    alexnet = archcalc.analyse(archcalc.load("alexnet"))
+    chinese = _figure_texts(alexnet.svg(lang="zh"))
+    assert "+ ReLU、LRN" in chinese and "输入" in chinese and "卷积" in chinese  # a note, the input, the legend
+    assert any(text.startswith("最大 3×3") for text in chinese)  # pool1: max pooling 3×3, stride 2
+    page = CliRunner().invoke(main, ["table", "alexnet", "-f", "html", "--lang", "zh"]).output
+    assert ">+ ReLU、LRN</text>" in page and "特征图的高与深" in page  # the page's figure as well
+    english = _figure_texts(alexnet.svg(lang="en"))
+    assert "+ ReLU, LRN" in english and "input" in english and not any("最大" in text for text in english)
+    resnet = archcalc.analyse(archcalc.load("resnet18"))
+    regions = columns_of(resnet, Collapse.BRANCHES, Lang.ZH)
+    block = next(c for c in regions if c.name == "layer1.0")
+    assert (block.op, block.details) == ("2 条路径，相加", ["‖ 捷径", "‖ 3×3 → 3×3"])
+    assert next(c for c in regions if c.name == "avgpool").op == "自适应平均"
+    english_block = next(c for c in columns_of(resnet, Collapse.BRANCHES, Lang.EN) if c.name == "layer1.0")
+    assert (english_block.op, english_block.details) == ("2 paths, add", ["‖ shortcut", "‖ 3×3 → 3×3"])
+
+
+def test_a_repeat_block_is_said_in_chinese():
+    from archcalc.figure3d.columns import Collapse, columns_of
+
+    spec = archcalc.parse(
+        "name: r\ninput: [3, 16, 16]\nlayers:\n"
+        "  - repeat: 3\n    name: body\n    layers:\n"
+        "      - {kind: conv, out_channels: 4, kernel: 3, padding: 1}\n      - {kind: maxpool, kernel: 1}\n"
+    )
+    analysis = archcalc.analyse(spec)
+    [zh] = [c for c in columns_of(analysis, Collapse.REPEATS, Lang.ZH) if c.fused > 1]
+    [en] = [c for c in columns_of(analysis, Collapse.REPEATS, Lang.EN) if c.fused > 1]
+    assert (en.op, en.details) == ("×3", ["3×3 → max 1×1"])
+    assert (zh.op, zh.details) == ("重复 ×3", ["3×3 → 最大 1×1"])
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_every_caption_and_note_has_no_english_words_left(name: str):
+    """In Chinese the figure keeps only the names its readers use as they are: ReLU, BN, RBF, ..."""
+    import re
+
+    from archcalc.figure3d.columns import Collapse, columns_of
+
+    from .conftest import EVERY_KIND
+    from .test_conventions import COUNTED_KINDS
+
+    kept = {"ReLU", "ReLU6", "Leaky", "PReLU", "ELU", "GELU", "SiLU", "h-swish", "h-sigmoid", "tanh", "A·tanh",
+            "sigmoid", "softmax", "BN", "LN", "GN", "IN", "LRN", "RBF", "s"}  # fmt: skip
+    for source in (EVERY_KIND, COUNTED_KINDS):
+        analysis = archcalc.analyse(archcalc.parse(source))
+        if name not in {layer.kind for layer in analysis.layers}:
+            continue
+        for level in Collapse:
+            for column in columns_of(analysis, level, Lang.ZH):
+                if column.layer is None or column.layer.kind != name:
+                    continue
+                words = set(re.findall(r"[A-Za-z][A-Za-z·6-]*", " ".join([column.op, *column.notes, *column.details])))
+                assert words <= kept, (column.name, column.op, column.notes, column.details)
+
+
+def test_speaking_sets_the_language_of_views_not_handed_one():
+    from archcalc.figure3d import columns_of
+    from archcalc.i18n import speaking, spoken
+
+    analysis = archcalc.analyse(archcalc.load("alexnet"))
+    assert spoken() is Lang.EN
+    with speaking("zh") as lang:
+        assert lang is Lang.ZH and spoken() is Lang.ZH
+        assert columns_of(analysis)[0].name == "输入"
+    assert spoken() is Lang.EN and columns_of(analysis)[0].name == "input"
+
+
+def test_svg_description_in_chinese():
+    import re
+
+    analysis = archcalc.analyse(archcalc.load("lenet5"))
+    english = re.search(r"<desc>(.*?)</desc>", analysis.svg(lang="en")).group(1)
+    chinese = re.search(r"<desc>(.*?)</desc>", analysis.svg(lang="zh")).group(1)
+    assert english.startswith("Printed 17cm wide: 1 unit = ") and "Height and depth of a map: " in english
+    assert (
+        chinese.startswith("按 17cm 宽打印：1 单位 = ")
+        and "特征图的高与深：" in chinese
+        and "单位（限制在 8–" in chinese
+    )
+    assert re.findall(r"\d+(?:\.\d+)?", chinese) == re.findall(r"\d+(?:\.\d+)?", english)  # the same numbers
+    assert not re.search(r"[A-Za-z]{3,}", chinese.replace("cm", ""))
+    via_command = CliRunner().invoke(main, ["render", "lenet5", "--lang", "zh"]).output
+    assert f"<desc>{chinese}</desc>" in via_command
+
+
+def test_reworded_leaves_text_it_does_not_recognise():
+    from archcalc.i18n import reworded
+
+    message = {"en": "{n} paths, {op}", "zh": "{n} 条路径，{op}"}
+    assert reworded("2 paths, add", message, Lang.ZH, op={"en": "add", "zh": "相加"}) == "2 条路径，相加"
+    assert reworded("2 roads, add", message, Lang.ZH) == "2 roads, add"
+    assert reworded("2 paths, add", message, Lang.EN) == "2 paths, add"
+
+
+def test_notebook_view_follows_archcalc_lang(monkeypatch):
+    analysis = archcalc.analyse(archcalc.load("lenet5"))
+    monkeypatch.delenv(ENVIRONMENT, raising=False)
+    english = analysis._repr_html_()
+    assert '<div class="archcalc-cell">' in english and "<th>Layer</th>" in english
+    # LeNet-5: C1 156 + S2 12 + C3 1,516 + S4 32 + C5 48,120 + F6 10,164 + RBF 840 = 60,840 parameters
+    assert "<li><b>Total params:</b> 60,840</li>" in english
+    monkeypatch.setenv(ENVIRONMENT, "zh_CN.UTF-8")
+    chinese = analysis._repr_html_()
+    assert '<div class="archcalc-cell" lang="zh-CN">' in chinese and "<th>层</th>" in chinese
+    assert "<li><b>参数总数：</b> 60,840</li>" in chinese and "LeNet-5 — 输入 1×32×32" in chinese
+    assert "特征图的高与深" in chinese and "输入</text>" in chinese  # the figure's description and labels
+
+
+def test_parameter_arithmetic_words_in_chinese():
+    """BatchNorm over 64 channels: γ and β learned, mean and variance kept: 4 × 64 = 256 parameters."""
+    import re
+
+    resnet = archcalc.analyse(archcalc.load("resnet18"))
+    english = resnet["bn1"].params_formula
+    assert english == "64×(γ, β) trainable + 64×(mean, var) = 256" and 4 * 64 == 256
+    chinese = Phrase.said(english, Lang.ZH)
+    assert chinese == "64×(γ, β) 可训练 + 64×(均值, 方差) = 256"
+    assert re.findall(r"[\d,]+|[×=+()]", chinese) == re.findall(r"[\d,]+|[×=+()]", english)
+    spec = archcalc.parse(
+        "name: p\ninput: [8, 6, 6]\nlayers:\n  - {kind: prelu, per_channel: true}\n  - {kind: prelu}\n"
+        "  - {kind: batchnorm, affine: false}\n  - {kind: instancenorm, affine: true, track_running_stats: true}\n"
+    )
+    formulas = [layer.params_formula for layer in archcalc.analyse(spec).layers]
+    assert [Phrase.said(f, Lang.ZH) for f in formulas] == [
+        "8×1 个斜率（每通道一个） = 8", "1 个共享斜率", "8×(均值, 方差) = 16", "8×(γ, β) 可训练 + 8×(均值, 方差) = 32",
+    ]  # fmt: skip
+    assert formulas[1] == "1 shared slope" and formulas[3] == "8×(γ, β) trainable + 8×(mean, var) = 32"
+    table = CliRunner().invoke(main, ["table", "resnet18", "--lang", "zh"]).output
+    assert "trainable" not in table and "mean, var" not in table and "64×(γ, β) 可训练 + 64×(均值, 方差) = 256" in table
+
+
+def test_shape_arithmetic_words_in_chinese():
+    """GoogLeNet's inception 3a concatenates 64 + 128 + 32 + 32 = 256 channels (the paper's table 1)."""
+    googlenet = archcalc.analyse(archcalc.load("googlenet"))
+    formula = googlenet["inception3a"].formula
+    assert formula == "64 + 128 + 32 + 32 = 256 channels"
+    assert Phrase.said(formula, Lang.ZH) == "64 + 128 + 32 + 32 = 256 个通道"
+    table = CliRunner().invoke(main, ["table", "googlenet", "--lang", "zh"]).output
+    assert "64 + 128 + 32 + 32 = 256 个通道" in table and "channels" not in table
+    explained = CliRunner().invoke(main, ["explain", "googlenet", "inception3a", "--lang", "zh"]).output
+    assert "64 + 128 + 32 + 32 = 256 个通道 → 256×28×28" in explained
+    shuffle = archcalc.parse("name: s\ninput: [6, 4, 4]\nlayers:\n  - {kind: channel_shuffle, groups: 2}\n")
+    [layer] = archcalc.analyse(shuffle).layers
+    assert layer.formula == "6 channels: 2 groups of 3, interleaved"
+    assert Phrase.said(layer.formula, Lang.ZH) == "6 个通道：2 组，每组 3 个，交错排列"

@@ -15,7 +15,9 @@ import archcalc
 from archcalc.cli import main
 from archcalc.errors import OptionError
 from archcalc.figure3d import Figure, Label, Polygon, Segment, build_figure, render_svg
+from archcalc.figure3d.options import Options
 from archcalc.figure3d.raster import render_raster, svg_layout
+from archcalc.i18n import Lang
 
 from .conftest import need_program
 
@@ -55,7 +57,7 @@ def test_pdf_has_the_svgs_size_real_text_and_no_date(alexnet_figure: Figure):
     box = [float(v) for v in re.search(rb"/MediaBox \[ *([^\]]+)\]", pdf).group(1).split()]
     assert box == pytest.approx([0, 0, width_pt, height_pt], abs=0.01)
     text = pdf_text(pdf)
-    for label in ("conv1", "pool5", "fc8", "11×11 s4"):
+    for label in ("conv1", "pool5", "fc8", "11×11, s4"):
         assert label in text
     assert b"/FontFile2" in pdf and b"/Type3" not in pdf  # TrueType embedded: text, not outlines
     assert b"/ToUnicode" in pdf  # so it copies and searches as text
@@ -144,3 +146,22 @@ def test_png_looks_like_the_svg_in_a_browser(name: str, tmp_path: Path):
     theirs = theirs.convert("L").resize(ours.size)
     difference = ImageStat.Stat(ImageChops.difference(ours.filter(blur), theirs.filter(blur))).mean[0]
     assert difference < 5, f"mean difference {difference:.1f} of 255"
+
+
+def test_chinese_labels_take_a_cjk_font_where_one_is_installed():
+    """matplotlib falls back along the SVG's font list glyph by glyph, as a browser does."""
+    import warnings
+
+    from matplotlib import font_manager
+
+    try:
+        font_manager.findfont("Noto Sans CJK SC", fallback_to_default=False)
+    except ValueError:
+        pytest.skip("no Noto Sans CJK SC here (Debian: fonts-noto-cjk)")
+    figure = archcalc.analyse(archcalc.load("lenet5")).svg(lang="zh")
+    assert "卷积" in figure  # the legend, in Chinese
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = archcalc.render(archcalc.analyse(archcalc.load("lenet5")), fmt="png", figure=Options(lang=Lang.ZH))
+    assert png.startswith(b"\x89PNG")
+    assert not [w for w in caught if "missing from font" in str(w.message)]

@@ -47,14 +47,13 @@ def test_svg_is_valid_and_labels_carry_the_computed_shapes():
     from archcalc.figure3d import Options
     from archcalc.figure3d.options import parse_width
 
-    # at 20 cm every AlexNet layer has its block (at 17 cm conv3–conv4 share one: `2× 3×3`)
-    figure = build_figure(archcalc.analyse(archcalc.load("alexnet")), Options(width=parse_width("20cm")))
+    figure = build_figure(archcalc.analyse(archcalc.load("alexnet")), Options(width=parse_width("17cm")))
     svg = render_svg(figure)
     root = ET.fromstring(svg)
     assert root.tag == f"{SVG}svg"
     labels = texts(svg)
     for expected in ("3×227×227", "96×55×55", "96×27×27", "256×27×27", "256×13×13", "384×13×13", "256×6×6",
-                     "4,096", "1,000", "softmax", "11×11 s4", "5×5", "3×3", "max 3×3 s2", "conv1", "fc8"):  # fmt: skip
+                     "4,096", "1,000", "softmax", "11×11, s4", "5×5", "3×3", "max 3×3, s2", "conv1", "fc8"):  # fmt: skip
         assert expected in labels, expected
     # the two-GPU split: per-stream channels 48/128/192/192/128 and 2048 + 2048 dense
     assert [t for t in labels if t in ("48", "128", "192", "2,048")].count("48") == 4  # conv1, pool1 × 2 streams

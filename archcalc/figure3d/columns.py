@@ -8,14 +8,29 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from ..engine import Analysis, LayerResult
 from ..format import Notation, fmt_shape
+from ..i18n import Lang, Message, Phrase, say, spoken, translated
 from ..kinds import Appearance
-from ..palette import Role
+from ..palette import ROLE_LABELS, Role
 from ..spec import INPUT_NAME
+
+# The words of collapsed blocks: Phrases (English as str), said in the figure's language at the end.
+REPEATED: Message = {"en": "×{count}", "zh": "重复 ×{count}"}
+PATHS: Message = {"en": "{paths} paths, {op}", "zh": "{paths} 条路径，{op}"}
+LAYERS: Message = {"en": "{count} layers", "zh": "{count} 层"}
+TIMES: Message = {"en": "{count}× {op}"}
+BLOCKS: Message = {"en": "{count} blocks", "zh": "{count} 个模块"}
+MARKS = "⊕‖⊗"  # the merge signs kinds declare (``merge_mark``)
+SHORTCUT: Message = {"en": "shortcut", "zh": "捷径"}
+PATH: Message = {"en": "‖ {path}"}
+NOTES_JOINED = "、"  # Chinese lists its notes with the enumeration comma: + ReLU、LRN
+INPUT_WORD: Message = {"en": INPUT_NAME, "zh": "输入"}  # the input block's name, as the table's input row
 
 
 @dataclass
@@ -34,6 +49,7 @@ class Column:
     depthwise: bool = False  # one kernel per input channel: drawn in slices
     fused: int = 1  # how many drawn blocks it stands for (a collapsed repeat block, run or branch region)
     details: list[str] = field(default_factory=list)  # lines under a collapsed block: its paths, its layers
+    mark: str = ""  # a merge's sign on its block (its kind's): ⊕ a sum, ‖ a concatenation, ⊗ a product
 
 
 class Collapse(enum.IntEnum):
@@ -42,7 +58,8 @@ class Collapse(enum.IntEnum):
     NONE = 0  # every block
     REPEATS = 1  # a repeat block, or a run of identical blocks, drawn once: "×3"
     BRANCHES = 2  # also each branch region (a fork to its merge, up to MAX_REGION blocks) drawn once
-    STAGES = 3  # instead of branch regions, each run of blocks named as one stage (down1.conv1, down1.conv2)
+    MODULES = 3  # also each repeat block with the blocks before it named in it (MobileNetV2's stage2.0 and stage2)
+    STAGES = 4  # instead of branch regions, each run of blocks named as one stage (down1.conv1, down1.conv2)
 
 
 MAX_REGION = 12  # a longer region (U-Net's skips span the whole network) stays drawn out
@@ -65,16 +82,56 @@ def _draws_block(layer: LayerResult) -> bool:
     return layer.definition.appearance is Appearance.BLOCK or len(layer.inputs) > 1
 
 
-def columns_of(analysis: Analysis, collapse: Collapse = Collapse.NONE) -> list[Column]:
-    """The drawn blocks in order (each after its sources), collapsed as asked."""
+def columns_of(analysis: Analysis, collapse: Collapse = Collapse.NONE, lang: Lang | None = None) -> list[Column]:
+    """The drawn blocks in order (each after its sources), collapsed as asked, their words in
+    `lang` (None: the language of the innermost ``i18n.speaking``, English outside one)."""
+    said = _said_in(lang or spoken())
+    return [said(column) for column in _columns(analysis, collapse)]
+
+
+def _said_in(lang: Lang) -> Callable[[Column], Column]:
+    def said(column: Column) -> Column:
+        if lang is Lang.EN:
+            return column
+        notes = [translated(note, lang) for note in column.notes]
+        return replace(
+            column, op=translated(column.op, lang), details=[translated(d, lang) for d in column.details],
+            notes=[NOTES_JOINED.join(notes)] if notes else [],
+            name=say(INPUT_WORD, lang) if column.layer is None else column.name,
+        )  # fmt: skip
+
+    return said
+
+
+def _role_word(role: Role) -> str:
+    """A block's role as an operation's name (``convolution``), in any language."""
+    return Phrase({"en": role.value, "zh": say(ROLE_LABELS[role], Lang.ZH)})
+
+
+def _joined(parts: list[str], separator: str) -> str:
+    """`parts` joined by `separator`, each part said in the figure's language."""
+    template = separator.join(f"{{p{i}}}" for i in range(len(parts)))
+    return Phrase({"en": template}, **{f"p{i}": part for i, part in enumerate(parts)})
+
+
+def _path_of(line: str) -> str:
+    """A path line (``‖ 3×3 → 3×3``) without its mark, still said in the figure's language."""
+    if isinstance(line, Phrase) and line.message is PATH:
+        return line.fields["path"]
+    return line.removeprefix("‖ ")
+
+
+def _columns(analysis: Analysis, collapse: Collapse) -> list[Column]:
     columns = _expanded(analysis)
     if collapse >= Collapse.REPEATS:
         repeats = _repeat_groups(analysis, columns)
         inside = {i for members, _, _ in repeats for i in members}
         runs = [run for run in _runs(columns) if not inside.intersection(run[0])]
         columns = _fuse(columns, repeats + runs, _repeat_column)
-    if collapse is Collapse.BRANCHES:
+    if collapse in (Collapse.BRANCHES, Collapse.MODULES):
         columns = _fuse(columns, _branch_regions(columns), _region_column)
+    if collapse is Collapse.MODULES:
+        columns = _fuse(columns, _modules(analysis, columns), _module_column)
     if collapse is Collapse.STAGES:  # (U-Net: its long skips join whole stages)
         columns = _fuse(columns, _stages(columns), _stage_column)
     return columns
@@ -95,7 +152,7 @@ def _stages(columns: list[Column]) -> list[tuple[list[int], str, str]]:
         if i < len(columns) and stage and _stage_of(columns[i].name) == stage and columns[i].fused == 1:
             continue
         if i - start > 1 and stage:
-            stages.append((list(range(start, i)), stage, f"{i - start} layers"))
+            stages.append((list(range(start, i)), stage, Phrase(LAYERS, count=i - start)))
         start = i
     return stages
 
@@ -104,17 +161,17 @@ def _stage_column(columns: list[Column], members: list[int], name: str, op: str)
     """One block for a stage, its layers' operations listed under it (``2× 3×3``)."""
     ops: list[list[object]] = []
     for i in members:
-        text = columns[i].op or columns[i].role.value
+        text = columns[i].op or _role_word(columns[i].role)
         if ops and ops[-1][0] == text:
             ops[-1][1] = int(ops[-1][1]) + 1  # type: ignore[call-overload]
         else:
             ops.append([text, 1])
-    details = [f"{count}× {text}" if count > 1 else str(text) for text, count in ops]
+    details = [Phrase(TIMES, count=count, op=text) if count > 1 else text for text, count in ops]
     roles = Counter(columns[i].role for i in members)
     role = max(roles, key=lambda r: (roles[r], -list(Role).index(r)))
     last = columns[members[-1]]
     return replace(
-        last, role=role, name=name, op="", notes=[], details=details, depthwise=False,
+        last, role=role, name=name, op="", notes=[], details=details, depthwise=False, mark="",
         fused=sum(columns[i].fused for i in members), cross=columns[members[0]].cross,
     )  # fmt: skip
 
@@ -137,6 +194,7 @@ def _expanded(analysis: Analysis) -> list[Column]:
         sources = sorted({column_of[name] for name in layer.inputs})
         role = Role.OUTPUT if layer.name == last_dense else (kind.role or Role.MERGE)
         column = Column(layer, role, layer.output_shape, layer.name, kind.caption(layer), sources=sources)
+        column.mark = kind.merge_mark
         groups = kind.groups(layer)
         column.depthwise = kind.mixes_channels and groups > 1 and groups == layer.input_shapes[0][0]
         if streams > 1 and role is not Role.OUTPUT:
@@ -159,7 +217,7 @@ def _repeat_groups(analysis: Analysis, columns: list[Column]) -> list[tuple[list
             i for i, c in enumerate(columns) if c.layer is not None and block.first <= where[c.layer.name] <= block.last
         ]
         if len(inside) > 1:
-            groups.append((inside, block.name, f"×{block.repeat}"))
+            groups.append((inside, block.name, Phrase(REPEATED, count=block.repeat)))
     return groups
 
 
@@ -178,7 +236,8 @@ def _runs(columns: list[Column]) -> list[tuple[list[int], str, str]]:
             continue
         if len(current) > 1:
             first, last = columns[current[0]], columns[current[-1]]
-            runs.append((current, f"{first.name}–{last.name}", f"{len(current)}× {first.op}".strip()))
+            op = Phrase(TIMES, count=len(current), op=first.op) if first.op else f"{len(current)}×"
+            runs.append((current, f"{first.name}–{last.name}", op))
         current = [i] if i < len(columns) and columns[i].layer is not None else []
     return runs
 
@@ -200,6 +259,9 @@ def _branch_regions(columns: list[Column]) -> list[tuple[list[int], str, str]]:
     for i, column in enumerate(columns):
         if len(column.sources) > 1 and 1 < i - dominator[i] <= MAX_REGION:
             start = dominator[i] + 1
+            fork = columns[dominator[i]]
+            if fork.fused == 1 and fork.name.startswith(column.name + "."):
+                start -= 1  # the fork is named in the merge (a fire module's squeeze): one module with it
             if spans and start <= spans[-1][1]:
                 spans[-1][1] = max(spans[-1][1], i)
             else:
@@ -208,7 +270,7 @@ def _branch_regions(columns: list[Column]) -> list[tuple[list[int], str, str]]:
     for start, end in spans:
         merge = columns[end]
         paths = len(merge.sources)
-        regions.append((list(range(start, end + 1)), merge.name, f"{paths} paths, {merge.op}"))
+        regions.append((list(range(start, end + 1)), merge.name, Phrase(PATHS, paths=paths, op=merge.op)))
     return regions
 
 
@@ -220,10 +282,10 @@ def _repeat_column(columns: list[Column], members: list[int], name: str, op: str
     details = []
     if op.startswith("×") and len(members) % int(op[1:]) == 0:
         one = members[: len(members) // int(op[1:])]
-        details = [" → ".join(columns[i].op or columns[i].role.value for i in one)]
+        details = [_joined([columns[i].mark or columns[i].op or _role_word(columns[i].role) for i in one], " → ")]
     return replace(
         last, role=first.role, name=name, op=op, notes=[], details=details, fused=len(members), depthwise=False,
-        cross=first.cross,
+        cross=first.cross, mark="",
     )  # fmt: skip
 
 
@@ -232,13 +294,14 @@ def _region_column(columns: list[Column], members: list[int], name: str, op: str
     most of its blocks have, each path written out (``3×3 s2 → 3×3``, ``shortcut``) under it."""
     merge = columns[members[-1]]
     inside = set(members)
-    paths = []
+    stem = [] if any(s not in inside for m in members[1:] for s in columns[m].sources) else [members[0]]
+    paths = [_joined([columns[m].op or _role_word(columns[m].role), ""], " →") for m in stem]  # the fork first
     for source in merge.sources:
         ops = []
-        while source in inside:
-            ops.append(columns[source].op or columns[source].role.value)
+        while source in inside and source not in stem:
+            ops.append(columns[source].op or _role_word(columns[source].role))
             source = columns[source].sources[0]
-        paths.append("‖ " + (" → ".join(reversed(ops)) if ops else "shortcut"))
+        paths.append(Phrase(PATH, path=_joined(ops[::-1], " → ") if ops else Phrase(SHORTCUT)))
     roles = Counter(columns[i].role for i in members[:-1])
     role = max(roles, key=lambda r: (roles[r], -list(Role).index(r))) if roles else merge.role
     parts = [columns[i].name.split(".") for i in members]
@@ -247,6 +310,78 @@ def _region_column(columns: list[Column], members: list[int], name: str, op: str
         merge, role=role, name=shared or name, op=op, notes=[], details=paths, depthwise=False,
         fused=sum(columns[i].fused for i in members),
     )  # fmt: skip
+
+
+def _modules(analysis: Analysis, columns: list[Column]) -> list[tuple[list[int], str, str]]:
+    """Each stage as one module: a top-level repeat block with the blocks before it named in it
+    (MobileNetV2's ``stage2.0.conv.0.0`` … and its repeat ``stage2``), or the blocks of a stage's
+    numbered block (``stage1.0.conv.0.0``, ``stage1.0.conv.1``)."""
+    names = {block.name for block in analysis.spec.blocks if block.parent is None}
+    modules: list[tuple[list[int], str, str]] = []
+    current: list[int] = []
+    owner = ""
+    for i, column in enumerate(columns + [Column(None, Role.INPUT, (), "", "")]):
+        name = next((n for n in sorted(names) if column.name == n or column.name.startswith(n + ".")), "")
+        name = name or (_owner(column) if column.fused == 1 else "")
+        if name and name == owner:
+            current.append(i)
+            continue
+        if len(current) > 1:
+            lead = any(not columns[m].details for m in current)
+            blocks = lead + sum(_repeats(columns[m]) for m in current if columns[m].details)
+            modules.append((current, owner, Phrase(BLOCKS, count=blocks) if blocks > 1 else ""))
+        current, owner = ([i], name) if name else ([], "")
+    return modules
+
+
+def _owner(column: Column) -> str:
+    """``stage1`` for ``stage1.0.conv.0.0``, a layer of a stage's numbered block (a name of two
+    parts, ``features.3``, is a module of its own, not a stage's)."""
+    parts = column.name.split(".")
+    return parts[0] if len(parts) >= 3 and parts[1].isdigit() else ""
+
+
+def _repeats(column: Column) -> int:
+    """How many blocks a collapsed column stands for: its repeat count, else one."""
+    return int(column.op[1:]) if column.op.startswith("×") and column.op[1:].isdigit() else 1
+
+
+def _module_column(columns: list[Column], members: list[int], name: str, op: str) -> Column:
+    """One block for a stage. Where its repeats are its first block without the stride (MobileNetV2):
+    the count and stride, the block's layers once and its sum's sign on the block (``3 blocks, s2``,
+    ``1×1 → dw 3×3 → 1×1``, ⊕); otherwise the first block's layers, then each repeat's."""
+    lead = [m for m in members if not columns[m].details]
+    ops = [columns[m].op or _role_word(columns[m].role) for m in lead]
+    repeats: list[tuple[int, str, str]] = []  # (count, path, mark) of each collapsed member
+    for m in members:
+        if m not in lead:
+            column = columns[m]
+            paths = [line for line in column.details if line != Phrase(PATH, path=Phrase(SHORTCUT))]
+            path = _path_of(paths[0]) if len(paths) == 1 else _joined(paths, " ")
+            sign = column.mark
+            if not sign and path[-2:-1] == " " and path[-1] in MARKS:  # a repeat's layers, ending in its merge
+                path, sign = path[:-4], path[-1]
+            repeats.append((_repeats(column), path, sign))
+    strides = [match.group(1) for text in ops if (match := _STRIDE.search(text))]
+    pattern = " → ".join(_STRIDE.sub("", text) for text in ops)
+    mark = ""
+    if lead and repeats and all(path == pattern and not any(p in path for p in "‖") for _, path, _ in repeats):
+        details = [_joined([_STRIDE.sub("", text) for text in ops], " → ")]
+        op = _joined([op, *strides[:1]], ", ") if strides else op
+        mark = next((sign for _, _, sign in repeats if sign), "")
+    else:
+        details = [_joined(ops, " → ")] if lead else []
+        for count, path, sign in repeats:
+            details.append(Phrase(TIMES, count=count, op=_joined([path, sign], " → ") if sign else path))
+    roles = Counter(columns[i].role for i in members)
+    role = max(roles, key=lambda r: (roles[r], -list(Role).index(r)))
+    return replace(
+        columns[members[-1]], role=role, name=name, op=op, notes=[], details=details, depthwise=False,
+        fused=sum(columns[i].fused for i in members), mark=mark,
+    )  # fmt: skip
+
+
+_STRIDE = re.compile(r" (s\d+(?:,\d+)?)\b")  # a caption's stride: ``dw 3×3 s2``
 
 
 def _fuse(columns: list[Column], groups: list[tuple[list[int], str, str]], make) -> list[Column]:  # type: ignore[no-untyped-def]

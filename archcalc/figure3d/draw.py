@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from .columns import Column
@@ -51,6 +52,31 @@ def _cuboid(
     box = Box(x, top + dy, x + t + dx, y_bottom)
     fig.blocks.append(box)
     return box
+
+
+MARK_SEGMENTS = 24  # sides of the polygon drawn as a merge mark's circle
+
+
+def _merge_mark(fig: Figure, x: float, y_bottom: float, t: float, h: float, mark: str) -> None:
+    """A merge's sign in a white circle on the front face of its block, as papers draw the join:
+    ⊕ a sum, ⊗ a product, ‖ a concatenation (a thin face lets the circle overhang its side)."""
+    r = min(6.0, max(2.5, min(h, t) * 0.4))
+    cx, cy = x + t / 2, y_bottom - h / 2
+    circle = tuple(
+        (cx + r * math.cos(2 * math.pi * k / MARK_SEGMENTS), cy + r * math.sin(2 * math.pi * k / MARK_SEGMENTS))
+        for k in range(MARK_SEGMENTS)
+    )
+    fig.polygons.append(Polygon(circle, "#ffffff", role="mark"))
+    a = r * 0.6
+    strokes = {
+        "⊕": [(-a, 0, a, 0), (0, -a, 0, a)],
+        "⊗": [(-a * 0.72, -a * 0.72, a * 0.72, a * 0.72), (-a * 0.72, a * 0.72, a * 0.72, -a * 0.72)],
+        "‖": [(-r * 0.25, -a, -r * 0.25, a), (r * 0.25, -a, r * 0.25, a)],
+    }[mark]
+    for x0, y0, x1, y1 in strokes:
+        fig.segments.append(
+            Segment(cx + x0, cy + y0, cx + x1, cy + y1, stroke="#333333", width=CONNECTION_WIDTH, role="mark")
+        )
 
 
 def _shade(color: str, factor: float) -> str:

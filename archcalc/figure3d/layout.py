@@ -3,21 +3,23 @@ in one row under their blocks, skip connections over the top.
 
 Coordinates are points at the stated print width. Text, line and kernel sizes are fixed in points
 (``primitives``); only the geometry of the blocks scales (``g``). ``build_figure`` searches the
-largest ``g`` at which the figure fits the width, collapsing repeat blocks and then branch regions
-when the whole network cannot fit at the smallest ``g``, and raises ``FigureFitError`` (saying
+largest ``g`` at which the figure fits the width, collapsing repeat blocks, then branch regions,
+then stage modules when the whole network cannot fit at the smallest ``g``, and raises ``FigureFitError`` (saying
 what to change) when nothing fits. The search is a bisection with a fixed number of steps, so it
 always ends.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 from dataclasses import dataclass, replace
 
 from ..engine import Analysis
 from ..errors import FigureFitError
 from ..palette import Role
 from .columns import Collapse, Column, columns_of, dims_text
-from .draw import _connect, _cuboid, _Placed
+from .draw import _connect, _cuboid, _merge_mark, _Placed
 from .export import MARGIN
 from .legend import _legend
 from .options import LabelSet, Mapping, Options, Scale
@@ -44,16 +46,17 @@ SKIP_LEVEL = 5.0  # pt between stacked skip arcs
 LABEL_GAP = FONT * 1.15  # from the lowest block of a lane to the first baseline of its labels, plus the ascent
 
 
+MAX_PERMUTED = 6  # routes in one band whose order is searched exhaustively (6! orders)
 MAX_ROWS = 6  # a longer network is collapsed (or refused), not folded further
 MAX_HEIGHT = 23 * 72 / 2.54  # pt: a printed page's text height
 
 
 def _plans(expand: bool) -> list[tuple[Collapse, int]]:
-    """(collapse, rows) in the order tried: every block, repeat blocks or branch regions collapsed
-    in one or two rows, then in more rows; whole named stages last."""
+    """(collapse, rows) in the order tried: every block, repeat blocks, branch regions or stage
+    modules collapsed in one or two rows, then in more rows; whole named stages last."""
     if expand:
         return [(Collapse.NONE, rows) for rows in range(1, MAX_ROWS + 1)]
-    levels = [Collapse.NONE, Collapse.REPEATS, Collapse.BRANCHES]
+    levels = [Collapse.NONE, Collapse.REPEATS, Collapse.BRANCHES, Collapse.MODULES]
     plans = [(level, rows) for rows in (1, 2) for level in levels]
     plans += [(level, rows) for rows in range(3, MAX_ROWS + 1) for level in levels]
     return plans + [(Collapse.STAGES, rows) for rows in range(1, MAX_ROWS + 1)]
@@ -103,7 +106,8 @@ def build_figure(analysis: Analysis, options: Options | None = None) -> Figure:
     raise FigureFitError(
         f"{analysis.name}: at {options.width.text} wide, in up to {MAX_ROWS} rows and 23cm tall{hint}, the figure cannot keep "
         f"text ≥ 7 pt, lines ≥ 0.5 pt and kernels ≥ 2 mm; give a wider --width (one row needs {cm:.1f}cm), "
-        "or fewer labels (--labels names,dims)" + ("" if not options.expand else ", or drop --expand")
+        "or fewer labels (--labels names,dims)" + ("" if not options.expand else ", or drop --expand"),
+        one_row_cm=cm,
     )
 
 
@@ -227,6 +231,7 @@ def _lanes(columns: list[Column], ranks: list[int]) -> list[int]:
 
 
 BAR_THICKNESS = 4.0
+_STRIDE = re.compile(r"(\d) (s\d)")  # a caption's kernel size, then its stride
 
 
 def _text_width(text: str, size: float, bold: bool = False) -> float:
@@ -273,7 +278,7 @@ class _Layout:
             return ""
         if self.lanes_of(source, index) is False:
             return ""
-        return column.op
+        return _STRIDE.sub(r"\1, \2", column.op)  # "11×11, s4", as the AlexNet paper writes it
 
     def lanes_of(self, source: int, target: int) -> bool:
         ranks = _ranks(self.columns) if not hasattr(self, "ranks") else self.ranks
@@ -324,7 +329,9 @@ class _Layout:
         for r in range(1, count):
             pad = 2 * CHANNEL_PAD if changes[r] else LABEL_PAD
             previous = self.rank_centres[-1]
-            distance = max(block[r - 1] / 2 + block[r] / 2 + self.gap, label[r - 1] / 2 + label[r] / 2 + pad)
+            beside = self.labels_apart(members[r - 1], members[r]) if pad == LABEL_PAD else None
+            labels_apart = label[r - 1] / 2 + label[r] / 2 if beside is None else beside
+            distance = max(block[r - 1] / 2 + block[r] / 2 + self.gap, labels_apart + pad)
             if kernel[r] and last_kernel is not None:  # kernel labels may overhang the blocks, not each other
                 wanted = last_kernel[0] + (last_kernel[1] + kernel[r]) / 2 + LABEL_PAD
                 distance = max(distance, 2 * wanted - 2 * previous - block[r - 1] / 2 + block[r] / 2)
@@ -338,6 +345,28 @@ class _Layout:
         self.fold(label)
         for i, p in enumerate(self.placed):
             p.x = self.rank_centres[self.ranks[i]] - (p.t + p.d * DEPTH_DX) / 2
+
+    def labels_apart(self, left: list[int], right: list[int]) -> float | None:
+        """The distance between the centres of two single-block ranks' labels at which no line of
+        one overlaps a line of the other at the same height (a wide size may pass under a short
+        note); None where a rank has several blocks (their labels lie in several lanes)."""
+        if len(left) != 1 or len(right) != 1 or self.lanes[left[0]] != self.lanes[right[0]]:
+            return None
+        apart = 0.0
+        for top_a, bottom_a, width_a in self.line_extents(left[0]):
+            for top_b, bottom_b, width_b in self.line_extents(right[0]):
+                if top_a < bottom_b and top_b < bottom_a:
+                    apart = max(apart, (width_a + width_b) / 2)
+        return apart
+
+    def line_extents(self, i: int) -> list[tuple[float, float, float]]:
+        """(top, bottom, width) of each line of a block's label, from the top of its first line."""
+        extents, y = [], 0.0
+        for text, bold in self.label_lines[i]:
+            size = FONT if bold else SMALL_FONT
+            extents.append((y, y + size * LINE_HEIGHT, _text_width(text, size, bold)))
+            y += size * LINE_HEIGHT
+        return extents
 
     def fold(self, label: list[float]) -> None:
         """Ranks into rows no wider than the available width, each row starting at x = 0; a free
@@ -516,6 +545,8 @@ class _Layout:
                 p.boxes.append(
                     _cuboid(self.figure, p.x, bottom, p.t, p.h, p.d, color, p.column.role.value, p.column.depthwise)
                 )
+                if p.column.mark:
+                    _merge_mark(self.figure, p.x, bottom, p.t, p.h, p.column.mark)
 
     def draw_connections(self) -> None:
         skips = set(self.skips)
@@ -536,13 +567,51 @@ class _Layout:
             self.draw_lane_change(target, sources)
         for (s, t), level in zip(self.skips, self.skip_levels, strict=True):
             self.draw_skip(s, t, level)
-        levels: dict[int, int] = {}
-        for s, t in self.crossing:
-            bands = {self.row(s), self.row(t) - 1}
-            level = max(levels.get(b, 0) for b in bands)
-            for b in bands:
-                levels[b] = level + 1
+        for (s, t), level in zip(self.crossing, self.crossing_levels(), strict=True):
             self.draw_between_rows(s, t, level)
+
+    def crossing_levels(self) -> list[int]:
+        """The height of each route between rows in its band. Routes to the next row share their
+        band in the order that crosses fewest of their verticals over each other's runs (tried
+        exhaustively for up to MAX_PERMUTED routes, in the drawing order otherwise); a route past
+        several rows goes under all of them."""
+        levels: list[int] = [0] * len(self.crossing)
+        taken: dict[int, int] = {}
+        for boundary in range(self.row_count - 1):
+            near = [k for k, (s, t) in enumerate(self.crossing) if self.row(s) == boundary == self.row(t) - 1]
+            order = self.fewest_crossings(near) if len(near) <= MAX_PERMUTED else near
+            for level, k in enumerate(order):
+                levels[k] = level
+            taken[boundary] = len(near)
+        for k, (s, t) in enumerate(self.crossing):
+            if self.row(t) - self.row(s) > 1:
+                bands = {self.row(s), self.row(t) - 1}
+                levels[k] = max(taken.get(b, 0) for b in bands)
+                for b in bands:
+                    taken[b] = levels[k] + 1
+        return levels
+
+    def fewest_crossings(self, routes: list[int]) -> list[int]:
+        """The routes (indices into self.crossing), top first, in the order with the fewest crossings."""
+        ends = []
+        for k in routes:
+            s, t = self.crossing[k]
+            x_out, x_in = self.exits[self.ranks[s]], self.channels[self.ranks[t]]
+            if any(self.row(other) == self.row(t) for other in self.columns[t].sources):
+                box = self.placed[t].boxes[0]  # it comes down onto the target's top
+                x_in = (box.x0 + box.x1) / 2
+            ends.append((x_out, x_in, min(x_out, x_in), max(x_out, x_in)))
+
+        def crossings(order: tuple[int, ...]) -> int:
+            count = 0
+            for at, upper in enumerate(order):
+                for lower in order[at + 1 :]:  # `lower` runs under `upper`
+                    count += ends[upper][2] < ends[lower][0] < ends[upper][3]  # the lower's way down crosses
+                    count += ends[lower][2] < ends[upper][1] < ends[lower][3]  # the upper's way in crosses
+            return count
+
+        best = min(itertools.permutations(range(len(routes))), key=crossings, default=())
+        return [routes[i] for i in best]
 
     def draw_between_rows(self, source: int, target: int, level: int) -> None:
         """Out of the source into the free channel after it, down to the band under its row, along

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ..errors import OptionError
 from ..format import Notation, parse_notation
-from ..i18n import Lang, resolve_lang
+from ..i18n import Lang, Message, resolve_lang, reworded
 from ..palette import PALETTE, Role, parse_colors
 
 
@@ -44,6 +44,35 @@ class Mapping:
     def scaled(self, g: float) -> Mapping:
         """The same mapping with its factor and ceiling times g; the floor stays (a printable minimum)."""
         return Mapping(self.kind, self.factor * g, self.minimum, max(self.minimum, self.maximum * g))
+
+
+# The SVG's <desc> in other languages: its English is written by the layout and the export (the
+# print width, then both mappings as ``describe`` writes them); ``description_in`` rewords it.
+PRINTED: Message = {
+    "en": "Printed {width} wide: 1 unit = {scale} pt. {rest}",
+    "zh": "按 {width} 宽打印：1 单位 = {scale} pt。{rest}",
+}
+SCALES: Message = {
+    "en": "Height and depth of a map: {spatial}; thickness of a map and height of a bar: {channels}.",
+    "zh": "特征图的高与深：{spatial}；特征图的厚度与条形的高度：{channels}。",
+}
+MAPPING: Message = {"en": "{formula} units (clamped to {low}–{high})", "zh": "{formula} 单位（限制在 {low}–{high}）"}
+_DESC = re.compile(r"<desc>(.*?)</desc>", re.S)
+
+
+def description_in(svg: str, lang: Lang) -> str:
+    """The figure's SVG with its <desc> in `lang` (numbers and formulas unchanged)."""
+    from html import escape, unescape
+
+    def scales(text: str) -> str:
+        return reworded(text, SCALES, lang, spatial=MAPPING, channels=MAPPING)
+
+    def said(match: re.Match[str]) -> str:
+        text = unescape(match.group(1))
+        printed = reworded(text, PRINTED, lang, rest=scales)
+        return f"<desc>{escape(printed if printed != text else scales(text), quote=False)}</desc>"
+
+    return svg if lang is Lang.EN else _DESC.sub(said, svg, count=1)
 
 
 # In points at the printed size, at geometric scale 1 (the layout scales them to fit the width).

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import enum
 import io
+import logging
 import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +44,19 @@ def check_dpi(dpi: int) -> int:
     if isinstance(dpi, bool) or not isinstance(dpi, int) or not 36 <= dpi <= 2400:
         raise OptionError(f"{dpi!r}: the dpi is a whole number from 36 to 2400", option="--dpi")
     return dpi
+
+
+@contextmanager
+def quiet_font_search() -> Iterator[None]:
+    """Font lists name fonts of other systems (and CJK ones for Chinese text); matplotlib would log
+    each one this system lacks."""
+    logger = logging.getLogger("matplotlib.font_manager")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _length_pt(text: str) -> float:
@@ -175,9 +190,11 @@ def render_raster(figure: Figure, fmt: RasterFormat | str = RasterFormat.PDF, dp
     matplotlib.use("Agg")
     from matplotlib.figure import Figure as Canvas
 
-    settings = {"pdf.fonttype": 42, "font.family": "sans-serif", "font.sans-serif": _fonts(root),
-                "lines.scale_dashes": False, "path.simplify": False}  # fmt: skip
-    with matplotlib.rc_context(settings):
+    # font.family as the SVG's list of names: matplotlib falls back along it glyph by glyph, so
+    # Chinese labels take a CJK font where one is installed, as a browser does with the SVG
+    settings = {"pdf.fonttype": 42, "font.family": _fonts(root), "lines.scale_dashes": False,
+                "path.simplify": False}  # fmt: skip
+    with matplotlib.rc_context(settings), quiet_font_search():
         canvas = Canvas(figsize=(page.width_pt / 72, page.height_pt / 72), dpi=dpi, facecolor="#ffffff")
         axes = canvas.add_axes((0, 0, 1, 1))
         axes.set_axis_off()

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from ..fields import Boolean, Choice, Field, Number
 from ..format import fmt_int
+from ..i18n import Phrase, word
 from ..pycode import Call
 from .base import Appearance, Kind, OpClass, Outcome, Params, Shape, TorchLayer, options, spatial_input
 
@@ -79,6 +80,11 @@ class LeakyReLU(Elementwise):
         return TorchLayer(Call("nn.LeakyReLU", **options(negative_slope=(p["negative_slope"], 0.01))))
 
 
+# PReLU's parameter arithmetic: a slope per channel, or one for all.
+PER_CHANNEL_SLOPES = {"en": "{c}×1 slope (one per channel) = {total}", "zh": "{c}×1 个斜率（每通道一个） = {total}"}
+SHARED_SLOPE = word("1 shared slope", "1 个共享斜率")
+
+
 class PReLU(Elementwise):
     name = "prelu"
     counted_as = OpClass.PRELU
@@ -93,9 +99,7 @@ class PReLU(Elementwise):
     def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
         channels = inputs[0][0]
         slopes = channels if p["per_channel"] else 1
-        formula = (
-            f"{channels}×1 slope (one per channel) = {fmt_int(channels)}" if p["per_channel"] else "1 shared slope"
-        )
+        formula = Phrase(PER_CHANNEL_SLOPES, c=channels, total=fmt_int(channels)) if p["per_channel"] else SHARED_SLOPE
         flops = math.prod(inputs[0]) * self.flops_per_element
         return Outcome(shape=inputs[0], trainable=slopes, extra_flops=flops, params_formula=formula)
 

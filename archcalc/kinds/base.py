@@ -146,6 +146,7 @@ class Kind:
     role: ClassVar[Role | None] = None  # colour of its block (and its graph node)
     annotation_text: ClassVar[str] = ""  # its note on the previous block; "" for none
     caption_text: ClassVar[str] = ""  # its caption, for kinds whose caption does not depend on the layer
+    merge_mark: ClassVar[str] = ""  # a merge's sign drawn on its block: "⊕" a sum, "‖" a concatenation
     charted: ClassVar[bool] = False  # shown in the charts even with no parameters and no MACs
     mixes_channels: ClassVar[bool] = False  # every output channel reads every input channel (unless grouped)
     counted_as: ClassVar[OpClass | None] = None  # how FLOP counters see it (archcalc.conventions); every kind sets it

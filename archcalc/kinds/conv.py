@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import LayerError
 from ..fields import Boolean, ConnectionTable, Field, GroupMode, Groups, Integer, IntPair, Padding
 from ..format import fmt_int, fmt_pair
-from ..i18n import Phrase
+from ..i18n import Phrase, word
 from ..palette import Role
 from ..pycode import Call
 from .base import (
@@ -72,6 +72,7 @@ def check_table(table: tuple[tuple[int, ...], ...], groups: Any, c_in: int, c_ou
 
 
 _TOTAL = {"en": "{formula}{bias} = {total}", "zh": "{formula}{bias} = {total}"}  # words only in {formula}
+DEPTHWISE_CAPTION = {"en": "dw {window}", "zh": "逐通道 {window}"}  # the figure's caption: "dw 3×3"
 
 
 class Conv(SlidingKind):
@@ -145,7 +146,7 @@ class Conv(SlidingKind):
     def caption(self, layer: LayerResult) -> str:
         text = super().caption(layer)
         groups, c_in = self.groups(layer), layer.input_shapes[0][0]
-        return "dw " + text if groups > 1 and groups == c_in else text
+        return Phrase(DEPTHWISE_CAPTION, window=text) if groups > 1 and groups == c_in else text
 
     def graph_details(self, layer: LayerResult) -> str:
         text = super().graph_details(layer)
@@ -259,7 +260,7 @@ class ConvTranspose(SlidingKind):
     role = Role.CONVOLUTION
     charted = True
     mixes_channels = True
-    caption_prefix = "T "
+    caption_prefix = word("T ", "转置 ")
 
     def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
         c, h, w = spatial_input(inputs[0], self.name)

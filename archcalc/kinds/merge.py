@@ -7,12 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LayerError
 from ..format import bracketed
+from ..i18n import Lang, Phrase, say
 from ..palette import Role
 from ..pycode import Call
 from .base import IDENTITY_WINDOW, Appearance, Kind, OpClass, Outcome, Params, Shape, TorchLayer
 
 if TYPE_CHECKING:
     from ..engine import LayerResult
+
+
+CHANNELS = {"en": "{sum} = {channels} channels", "zh": "{sum} = {channels} 个通道"}  # concat's shape arithmetic
 
 
 class _Merge(Kind):
@@ -23,11 +27,12 @@ class _Merge(Kind):
     charted = True
 
     def caption(self, layer: LayerResult) -> str:
-        return self.name
+        return Phrase({"en": self.name, "zh": say(self.title, Lang.ZH)})  # "add", 相加
 
 
 class Concat(_Merge):
     name = "concat"
+    merge_mark = "‖"
     counted_as = OpClass.MERGE
     title = {"en": "concatenation", "zh": "拼接"}
     summary = "concatenate inputs along channels (or features)"
@@ -42,7 +47,7 @@ class Concat(_Merge):
                     field="inputs",
                 )
         channels = sum(shape[0] for shape in inputs)
-        formula = " + ".join(str(shape[0]) for shape in inputs) + f" = {channels} channels"
+        formula = Phrase(CHANNELS, sum=" + ".join(str(shape[0]) for shape in inputs), channels=channels)
         return Outcome(shape=(channels, *first[1:]), formula=formula)
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
@@ -61,6 +66,7 @@ class Concat(nn.Module):
 
 class Add(_Merge):
     name = "add"
+    merge_mark = "⊕"
     counted_as = OpClass.MERGE
     title = {"en": "addition", "zh": "相加"}
     summary = "elementwise sum of inputs of the same shape"
@@ -94,6 +100,7 @@ class Add(nn.Module):
 
 class Multiply(_Merge):
     name = "multiply"
+    merge_mark = "⊗"
     counted_as = OpClass.MERGE
     title = {"en": "multiplication", "zh": "相乘"}
     summary = "elementwise product; a [C, 1, 1] input scales every position of a [C, H, W] one (squeeze-and-excitation)"

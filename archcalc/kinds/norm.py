@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     from ..engine import LayerResult
 
 OVER = word("normalised over", "归一化范围")  # the derivation row of what shares a mean and variance
+# The parameter arithmetic of running statistics, with the learned scale and shift or without.
+AFFINE_AND_STATS = {
+    "en": "{c}×(γ, β) trainable + {c}×(mean, var) = {total}",
+    "zh": "{c}×(γ, β) 可训练 + {c}×(均值, 方差) = {total}",
+}
+STATS = {"en": "{c}×(mean, var) = {total}", "zh": "{c}×(均值, 方差) = {total}"}
 
 
 class LRN(Kind):
@@ -56,9 +62,9 @@ class BatchNorm(Kind):
     def infer(self, p: Params, inputs: list[Shape]) -> Outcome:
         c = inputs[0][0]
         trainable = 2 * c if p["affine"] else 0
-        formula = f"{c}×(γ, β) trainable + {c}×(mean, var) = {fmt_int(trainable + 2 * c)}"
+        formula = Phrase(AFFINE_AND_STATS, c=c, total=fmt_int(trainable + 2 * c))
         if not p["affine"]:
-            formula = f"{c}×(mean, var) = {fmt_int(2 * c)}"
+            formula = Phrase(STATS, c=c, total=fmt_int(2 * c))
         return Outcome(
             shape=inputs[0],
             trainable=trainable,
@@ -211,9 +217,9 @@ class InstanceNorm(_SampleNorm):
         if p["track_running_stats"]:  # counted as batchnorm's are, and used as batchnorm uses them at inference
             outcome.non_trainable = 2 * c
             outcome.extra_flops = 2 * math.prod(inputs[0])
-            outcome.params_formula = f"{c}×(mean, var) = {fmt_int(2 * c)}"
+            outcome.params_formula = Phrase(STATS, c=c, total=fmt_int(2 * c))
             if p["affine"]:
-                outcome.params_formula = f"{c}×(γ, β) trainable + {c}×(mean, var) = {fmt_int(4 * c)}"
+                outcome.params_formula = Phrase(AFFINE_AND_STATS, c=c, total=fmt_int(4 * c))
         return outcome
 
     def graph_details(self, layer: LayerResult) -> str:

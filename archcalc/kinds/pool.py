@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..errors import LayerError
 from ..fields import Boolean, Field, IntPair, Padding, PaddingMode
 from ..format import fmt_int
-from ..i18n import Phrase
+from ..i18n import Phrase, word
 from ..palette import Role
 from ..pycode import Call
 from .base import (
@@ -105,7 +105,7 @@ class MaxPool(_Pool):
     fields = _pool_fields(dilation=True)
     torch_module = "nn.MaxPool2d"
     pad_fill = float("-inf")
-    caption_prefix = "max "
+    caption_prefix = word("max ", "最大 ")
 
 
 class AvgPool(_Pool):
@@ -116,7 +116,7 @@ class AvgPool(_Pool):
     fields = _pool_fields(dilation=False)
     torch_module = "nn.AvgPool2d"
     pad_fill = None
-    caption_prefix = "avg "
+    caption_prefix = word("avg ", "平均 ")
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         if p["padding"] is PaddingMode.SAME:
@@ -178,7 +178,7 @@ class AdaptiveAvgPool(_Adaptive):
     title = {"en": "adaptive average pooling", "zh": "自适应平均池化"}
     summary = "adaptive average pooling to a fixed output size"
     torch_module = "nn.AdaptiveAvgPool2d"
-    caption_text = "adaptive avg"
+    caption_text = word("adaptive avg", "自适应平均")
 
 
 class AdaptiveMaxPool(_Adaptive):
@@ -187,7 +187,7 @@ class AdaptiveMaxPool(_Adaptive):
     title = {"en": "adaptive max pooling", "zh": "自适应最大池化"}
     summary = "adaptive max pooling to a fixed output size"
     torch_module = "nn.AdaptiveMaxPool2d"
-    caption_text = "adaptive max"
+    caption_text = word("adaptive max", "自适应最大")
 
 
 class _GlobalPool(Kind):
@@ -216,7 +216,7 @@ class GlobalAvgPool(_GlobalPool):
     title = {"en": "global average pooling", "zh": "全局平均池化"}
     summary = "global average pooling: the mean of each map (Network in Network)"
     torch_module = "nn.AdaptiveAvgPool2d"
-    caption_text = "global avg"
+    caption_text = word("global avg", "全局平均")
 
 
 class GlobalMaxPool(_GlobalPool):
@@ -225,7 +225,7 @@ class GlobalMaxPool(_GlobalPool):
     title = {"en": "global max pooling", "zh": "全局最大池化"}
     summary = "global max pooling: the maximum of each map"
     torch_module = "nn.AdaptiveMaxPool2d"
-    caption_text = "global max"
+    caption_text = word("global max", "全局最大")
 
 
 class Subsample(SlidingKind):
@@ -240,7 +240,7 @@ class Subsample(SlidingKind):
     appearance = Appearance.BLOCK
     role = Role.POOLING
     charted = True
-    caption_prefix = "sub "
+    caption_prefix = word("sub ", "下采样 ")
     PARAMS = {"en": "{c}×(1 coefficient + 1 bias) = {total}", "zh": "{c}×(1 个系数 + 1 个偏置) = {total}"}
 
     def infer(self, p: Params, inputs: list[Shape]) -> Outcome:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import LayerError
 from ..fields import Boolean, Choice, Field, Integer, Interpolation, IntPair, Number, Sides
 from ..format import bracketed, fmt_padding, fmt_pair
-from ..i18n import word
+from ..i18n import Phrase, word
 from ..palette import Role
 from ..pycode import Call
 from .base import (
@@ -28,6 +28,15 @@ from .teaching import Rows, padding_text
 
 if TYPE_CHECKING:
     from ..engine import LayerResult
+
+# The figure's captions and notes: "up ×2", "pad 1", "shuffle 2".
+UP = {"en": "up {by}", "zh": "上采样 {by}"}
+PAD = {"en": "pad {sides}", "zh": "填充 {sides}"}
+SHUFFLE = {"en": "shuffle {groups}", "zh": "通道混洗 {groups}"}
+SHUFFLED = {
+    "en": "{c} channels: {groups} groups of {size}, interleaved",
+    "zh": "{c} 个通道：{groups} 组，每组 {size} 个，交错排列",
+}
 
 
 def _per_axis(h_text: str, w_text: str) -> str:
@@ -102,8 +111,8 @@ class Upsample(Kind):
     def caption(self, layer: LayerResult) -> str:
         scale = layer.params_spec["scale"]
         if scale is None:
-            return "up " + "×".join(map(str, layer.output_shape[1:]))
-        return f"up ×{scale[0]}" if scale[0] == scale[1] else f"up ×{scale[0]}, ×{scale[1]}"
+            return Phrase(UP, by="×".join(map(str, layer.output_shape[1:])))
+        return Phrase(UP, by=f"×{scale[0]}" if scale[0] == scale[1] else f"×{scale[0]}, ×{scale[1]}")
 
     def graph_details(self, layer: LayerResult) -> str:
         p = layer.params_spec
@@ -154,7 +163,7 @@ class ZeroPad(Kind):
 
     def caption(self, layer: LayerResult) -> str:
         padding = layer.params_spec["padding"]
-        return "pad " + (fmt_padding(padding) if symmetric(padding) else ",".join(map(str, padding)))
+        return Phrase(PAD, sides=fmt_padding(padding) if symmetric(padding) else ",".join(map(str, padding)))
 
     def graph_details(self, layer: LayerResult) -> str:
         value = layer.params_spec["value"]
@@ -184,7 +193,7 @@ class Crop(Kind):
     name = "crop"
     counted_as = OpClass.NONE
     title = {"en": "crop", "zh": "裁剪"}
-    caption_text = "crop"
+    caption_text = word("crop", "裁剪")
     summary = "centre-crop the first input to the height and width of the second (U-Net's skip connections)"
     arity = (2, 2)
     inputs_doc = "the map to crop and the layer whose size it takes"
@@ -252,10 +261,10 @@ class ChannelShuffle(Kind):
         groups = p["groups"]
         if c % groups:
             raise LayerError(f"{c} channels are not divisible by {groups} groups", field="groups")
-        return Outcome(shape=inputs[0], formula=f"{c} channels: {groups} groups of {c // groups}, interleaved")
+        return Outcome(shape=inputs[0], formula=Phrase(SHUFFLED, c=c, groups=groups, size=c // groups))
 
     def annotation(self, layer: LayerResult) -> str:
-        return f"shuffle {layer.params_spec['groups']}"
+        return Phrase(SHUFFLE, groups=layer.params_spec["groups"])
 
     def torch(self, p: Params, inputs: list[Shape], details: dict[str, Any]) -> TorchLayer:
         return TorchLayer(Call("nn.ChannelShuffle", p["groups"]))

@@ -170,17 +170,20 @@ def slide(
     return Sliding(out_h, out_w, (top, bottom, left, right), formula, warnings, window, kernel, stride)
 
 
+CAPTION = {"en": "{prefix}{window}"}  # the figure's caption: "max 3×3 s2"
+
+
 class SlidingKind(Kind):
     """A kind with a sliding window: its views read the kernel, stride and padding it resolved."""
 
-    caption_prefix: ClassVar[str] = ""  # "max ", "avg ", ...
+    caption_prefix: ClassVar[str] = ""  # "max ", "avg ", ...: a Phrase, to be said in every language
 
     def caption(self, layer: LayerResult) -> str:
         kernel, stride = layer.details["kernel"], layer.details["stride"]
         text = f"{kernel[0]}×{kernel[1]}"
         if stride != (1, 1):
             text += f" s{fmt_pair(stride)}"
-        return self.caption_prefix + text
+        return Phrase(CAPTION, prefix=self.caption_prefix, window=text)
 
     def graph_details(self, layer: LayerResult) -> str:
         kernel, stride, pad = layer.details["kernel"], layer.details["stride"], layer.details["padding"]
