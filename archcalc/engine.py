@@ -232,11 +232,10 @@ class Analysis:
         """`archcalc render`: the 3D figure as SVG (options as ``figure3d.Options``; `lang`, as the
         command's ``--lang``, defaults to ``ARCHCALC_LANG``, else English)."""
         from .figure3d import Options, build_figure, render_svg
-        from .figure3d.options import description_in
-        from .i18n import speaking
+        from .i18n import resolve_lang
 
-        with speaking(options.pop("lang", None)) as lang:
-            return description_in(render_svg(build_figure(self, Options(**options, lang=lang))), lang)
+        lang = resolve_lang(options.pop("lang", None))
+        return render_svg(build_figure(self, Options(**options, lang=lang)))
 
     def dot(self, direction: str = "tb", fold: bool = False) -> str:
         """`archcalc render --style graph --format dot`: the layer graph as DOT text (`fold`: as ``--fold``)."""

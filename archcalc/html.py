@@ -108,29 +108,19 @@ def figure_markup(drawn: PageFigure, note: Markup) -> Markup:
     return svg + note.format(drawn.note) if drawn.note else svg
 
 
-def said_figure(drawn: PageFigure, lang: Lang) -> PageFigure:
-    """The page's figure with its SVG description in `lang`, as its labels are."""
-    from dataclasses import replace
-
-    from .figure3d.options import description_in
-
-    return replace(drawn, svg=description_in(drawn.svg, lang)) if drawn.svg else drawn
-
-
 def notebook_html(analysis: Analysis, lang: Lang | str | None = None) -> str:
     """A fragment for a notebook cell: the figure, the table and the totals, its CSS scoped to itself;
     its words in `lang` (None: ``ARCHCALC_LANG``, else English)."""
     from markupsafe import Markup
 
     from .figure3d import Options, page_figure
-    from .i18n import resolve_lang, speaking
+    from .i18n import resolve_lang
     from .summary import RIGHT_ALIGNED, column_title, table_rows, title
     from .templating import render
 
     chosen = resolve_lang(lang)
     header, rows = table_rows(analysis, lang=chosen)
-    with speaking(chosen):
-        drawn = said_figure(page_figure(analysis, Options(lang=chosen), id_prefix="archcalc-cell"), chosen)
+    drawn = page_figure(analysis, Options(lang=chosen), id_prefix="archcalc-cell")
     return render(
         "notebook.html.j2", title=title(analysis, chosen), figure=figure_markup(drawn, Markup("<p>{}</p>")),
         header=header, titles=[column_title(name, chosen, analysis) for name in header], rows=rows,
@@ -143,12 +133,10 @@ def to_html(analysis: Analysis, lang: Lang = Lang.EN) -> str:
     from markupsafe import Markup
 
     from .figure3d import Options, page_figure
-    from .i18n import speaking
     from .templating import render
 
     note = Markup('<figcaption class="figure-note">{}</figcaption>')
-    with speaking(lang):  # the figure's captions in the page's language
-        drawn = said_figure(page_figure(analysis, Options(lang=lang), id_prefix="archcalc-figure"), lang)
+    drawn = page_figure(analysis, Options(lang=lang), id_prefix="archcalc-figure")
     figure = figure_markup(drawn, note)
     counts = count_columns(analysis, lang)
     rows = [

@@ -15,9 +15,7 @@ import enum
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from typing import Any
 
 ENVIRONMENT = "ARCHCALC_LANG"
@@ -48,25 +46,6 @@ def resolve_lang(option: Lang | str | None = None) -> Lang:
         where = "--lang" if option is not None else ENVIRONMENT
         allowed = ", ".join(lang.value for lang in Lang)
         raise OptionError(f"unknown language {value!r}; allowed: {allowed}", option=where) from None
-
-
-_SPOKEN: ContextVar[Lang] = ContextVar("archcalc_spoken", default=Lang.EN)
-
-
-@contextmanager
-def speaking(lang: Lang | str | None) -> Iterator[Lang]:
-    """Within it, views that are not handed a language (the figure's captions, which its layout
-    asks for without one) say their words in `lang` (None: ``ARCHCALC_LANG``, else English)."""
-    token = _SPOKEN.set(resolve_lang(lang))
-    try:
-        yield _SPOKEN.get()
-    finally:
-        _SPOKEN.reset(token)
-
-
-def spoken() -> Lang:
-    """The language set by the innermost ``speaking``; English outside any."""
-    return _SPOKEN.get()
 
 
 def say(message: Message, lang: Lang = Lang.EN, **fields: Any) -> str:
@@ -123,26 +102,6 @@ class Phrase(str):
 def translated(text: Any, lang: Lang) -> Any:
     """A Phrase in `lang`; anything else (a name, a number, a formula) as it is."""
     return text.said(lang) if isinstance(text, Phrase) else text
-
-
-def reworded(text: str, message: Message, lang: Lang, **inner: Message | Callable[[str], str]) -> str:
-    """`text`, which `message`'s English template wrote, said in `lang` (a field named in `inner`
-    is itself reworded: by that message, or that function); text the template does not match stays
-    as it is. For words that another part writes in English only."""
-    if lang is Lang.EN:
-        return text
-    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.*?)", re.escape(message["en"]))
-    match = re.fullmatch(pattern, text, re.S)
-    if match is None:
-        return text
-    fields = {key: _reword_field(value, inner.get(key), lang) for key, value in match.groupdict().items()}
-    return say(message, lang, **fields)
-
-
-def _reword_field(value: str, how: Message | Callable[[str], str] | None, lang: Lang) -> str:
-    if how is None:
-        return value
-    return how(value) if callable(how) else reworded(value, how, lang)
 
 
 WORKED_OUT: Message = {"en": "{formula} → {output}"}  # a formula and the shape it gives, its words in any language

@@ -76,19 +76,14 @@ def render(
             raise OptionError(f"the 3d figure is written as {allowed}, not {fmt}", option="--format")
         if direction is not None and direction not in list(FlowDirection):
             raise OptionError("the 3d figure runs lr or rl; tb and bt are for --style graph", option="--direction")
-        from .i18n import speaking
-
         figure = figure or Options(right_to_left=direction == FlowDirection.RL)
-        with speaking(figure.lang):  # the captions in the legend's language
-            drawn = build_figure(analysis, figure)
+        drawn = build_figure(analysis, figure)
         if fmt in (RenderFormat.PDF, RenderFormat.PNG):
             from .figure3d.raster import DEFAULT_DPI, render_raster
 
             return render_raster(drawn, fmt.value, DEFAULT_DPI if dpi is None else dpi)
         if fmt is RenderFormat.SVG:
-            from .figure3d.options import description_in
-
-            return description_in(render_svg(drawn), figure.lang)
+            return render_svg(drawn)
         return render_tikz(drawn)
     from .graph import Direction, render_graph, to_dot
 

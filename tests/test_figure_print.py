@@ -301,7 +301,7 @@ def test_merges_are_marked_with_their_sign():
     resnet = _analysis("resnet18")
     adds = sum(layer.kind == "add" for layer in resnet.layers)
     assert adds == 8 and _marks(build_figure(resnet, wide)) == ["⊕"] * adds
-    assert _marks(build_figure(resnet)) == ["⊕"] * adds  # 17 cm: each residual block collapsed, still ⊕
+    assert _marks(build_figure(resnet)) == ["⊕"] * 4  # 17 cm: each stage one module, still ⊕
     googlenet = _analysis("googlenet")
     assert _marks(build_figure(googlenet, wide)) == ["‖"] * 9  # the nine Inception modules
     assert _marks(build_figure(_analysis("alexnet"))) == []
@@ -338,6 +338,27 @@ def test_mobilenet_and_squeezenet_are_drawn_in_modules_as_papers_do():
     assert _rows(figure, [c.name for c in columns_of(squeezenet, Collapse.MODULES)]) <= 3
 
 
+@pytest.mark.parametrize(
+    ("name", "blocks", "path"), [("resnet50", [3, 4, 6, 3], "1×1 → 3×3 → 1×1"), ("resnet18", [2, 2, 2, 2], "3×3 → 3×3")]
+)
+def test_resnets_are_drawn_one_module_per_stage_in_one_row(name: str, blocks: list[int], path: str):
+    """At 17 cm a ResNet is one module per stage, as the paper's Table 1 lists it: conv2_x … conv5_x
+    with 3, 4, 6, 3 bottleneck blocks (ResNet-50) or 2 basic blocks each (ResNet-18); the block's
+    path once, the sum's sign on the module, the stride and the projection shortcut of the stages
+    that halve the map; no ``layer1.0`` beside a ``layer1 ×2``; in one row."""
+    figure = build_figure(_analysis(name))
+    texts = [label.text for label in figure.labels]
+    stages = [f"layer{k}" for k in range(1, 5)]
+    assert all(texts.count(stage) == 1 for stage in stages) and not any(t.startswith("layer1.") for t in texts)
+    counts = [f"{blocks[0]} blocks"] + [f"{n} blocks, s2" for n in blocks[1:]]
+    assert [t for t in texts if "blocks" in t] == counts
+    assert texts.count(path) == 4 and _marks(figure) == ["⊕"] * 4
+    assert texts.count("shortcut 1×1 s2") == 3  # layer2–4 halve the map: a strided 1×1 projection
+    assert texts.count("shortcut 1×1") == (name == "resnet50")  # the bottleneck widens 64 → 256 in layer1
+    assert _rows(figure, ["input", *stages, "fc"]) == 1
+    check_print(figure, render_svg(figure), "17cm")
+
+
 def _dashed_crossings(figure) -> int:
     """How often a dashed route's upright run crosses another dashed route's level run."""
     dashed = [s for s in figure.segments if s.role == "skip"]
@@ -369,3 +390,53 @@ def test_skips_between_rows_are_stacked_so_they_do_not_cross(monkeypatch):
     check_print(figure, render_svg(figure), "17cm")
     monkeypatch.setattr(layout._Layout, "fewest_crossings", lambda self, routes: routes)
     assert _dashed_crossings(build_figure(analysis, options)) == 2
+
+
+def test_densenet_is_drawn_in_dense_blocks_and_transitions_without_its_shared_prefix():
+    """DenseNet-121 at 17 cm: each dense block once (×6, ×12, ×24, ×16: torchvision's block_config)
+    and each transition one module (its 1×1 conv, then 2×2 average pooling with stride 2), named
+    without the ``features.`` every layer but the head shares (the <desc> says so); ≤ 3 rows, ≤ 17 cm tall."""
+    figure = build_figure(_analysis("densenet121"))
+    svg = render_svg(figure)
+    texts = [label.text for label in figure.labels]
+    assert not any(t.startswith("features.") for t in texts)
+    blocks = [f"denseblock{k}" for k in range(1, 5)]
+    transitions = [f"transition{k}" for k in range(1, 4)]
+    assert all(texts.count(name) == 1 for name in blocks + transitions + ["conv0", "pool0", "classifier"])
+    assert [t for t in texts if t.startswith("×")] == ["×6", "×12", "×24", "×16"]
+    assert texts.count("1×1 → avg 2×2 s2") == 3
+    assert "without the prefix “features.” that they all share" in ET.fromstring(svg).find(f"{SVG}desc").text
+    assert _rows(figure, ["input", *blocks, *transitions, "classifier"]) <= 3
+    assert float(ET.fromstring(svg).get("height").removesuffix("cm")) <= 17.0
+    check_print(figure, svg, "17cm")
+
+
+def test_shared_prefix_is_dropped_only_where_every_dotted_name_has_it():
+    from archcalc.figure3d.columns import shared_prefix
+
+    assert shared_prefix(["features.conv0", "features.denseblock1", "avgpool", "classifier"]) == "features."
+    assert shared_prefix(["features.0", "features.3", "classifier"]) == ""  # "0" would be no name
+    assert shared_prefix(["features.0", "classifier.1"]) == ""  # not shared
+    assert shared_prefix(["features.fc", "fc"]) == ""  # two blocks would read "fc"
+    assert shared_prefix(["conv1", "features.pool"]) == ""  # one dotted name: nothing to shorten
+
+
+def _front_heights(figure, roles: set[str]) -> list[float]:
+    """The front face's height of each block of these roles (a cuboid is front, top, side)."""
+    faces = [p for p in figure.polygons if p.role in {"input", "convolution", "pooling", "dense", "output"}]
+    return [f.box.y1 - f.box.y0 for f in faces[::3] if f.role in roles]
+
+
+@pytest.mark.parametrize("name", ["alexnet-keras-bn", "alexnet-tf2", "alexnet-torchvision"])
+def test_fully_connected_bars_are_no_taller_than_the_tallest_map(name: str):
+    """4096-wide FC layers would tower over AlexNet's maps: a bar is capped at the tallest map's
+    height (the input's, 227 or 224 px square), and the <desc> states the cap."""
+    figure = build_figure(_analysis(name))
+    svg = render_svg(figure)
+    maps, bars = _front_heights(figure, {"input", "convolution", "pooling"}), _front_heights(figure, {"dense"})
+    assert bars and max(bars) <= max(maps) + 1e-6
+    assert max(bars) == pytest.approx(max(maps))  # the 4096 bars reach the cap, not beyond
+    wide = build_figure(_analysis(name), Options(expand=True, width=parse_width("100cm")))
+    assert "at most as tall as the tallest map" in ET.fromstring(svg).find(f"{SVG}desc").text
+    assert "at most as tall" in render_svg(wide)  # at any width, every layer drawn
+    check_print(figure, svg, "17cm")

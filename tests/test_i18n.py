@@ -293,16 +293,26 @@ def test_every_caption_and_note_has_no_english_words_left(name: str):
                 assert words <= kept, (column.name, column.op, column.notes, column.details)
 
 
-def test_speaking_sets_the_language_of_views_not_handed_one():
-    from archcalc.figure3d import columns_of
-    from archcalc.i18n import speaking, spoken
+def test_figure_speaks_the_language_of_its_options():
+    from archcalc.figure3d import Options, build_figure, columns_of, page_figure, render_svg
 
     analysis = archcalc.analyse(archcalc.load("alexnet"))
-    assert spoken() is Lang.EN
-    with speaking("zh") as lang:
-        assert lang is Lang.ZH and spoken() is Lang.ZH
-        assert columns_of(analysis)[0].name == "输入"
-    assert spoken() is Lang.EN and columns_of(analysis)[0].name == "input"
+    assert columns_of(analysis)[0].name == "input" and columns_of(analysis, lang=Lang.ZH)[0].name == "输入"
+    chinese, english = build_figure(analysis, Options(lang=Lang.ZH)), build_figure(analysis, Options())
+    assert "输入" in {label.text for label in chinese.labels} and "输入" not in {label.text for label in english.labels}
+    assert "input" in {label.text for label in english.labels}
+    # the <desc> is written in the figure's language by the layout and the export, with nothing after them
+    assert "<desc>按 17cm 宽打印：1 单位 = " in render_svg(chinese)
+    assert "<desc>Printed 17cm wide: 1 unit = " in render_svg(english)
+    assert "<desc>按 17cm 宽打印：" in page_figure(analysis, Options(lang=Lang.ZH)).svg
+
+
+def test_size_mapping_described_in_each_language():
+    from archcalc.figure3d.options import Mapping, Scale
+
+    assert Mapping(Scale.SQRT, 5.0, 8.0, 100.0).describe() == "5·√n units (clamped to 8–100)"
+    assert Mapping(Scale.SQRT, 5.0, 8.0, 100.0).describe(Lang.ZH) == "5·√n 单位（限制在 8–100）"
+    assert Mapping(Scale.LOG, 3.6, 2.0, 130.0).describe(Lang.ZH) == "3.6·(1 + log₂ n) 单位（限制在 2–130）"
 
 
 def test_svg_description_in_chinese():
@@ -321,15 +331,6 @@ def test_svg_description_in_chinese():
     assert not re.search(r"[A-Za-z]{3,}", chinese.replace("cm", ""))
     via_command = CliRunner().invoke(main, ["render", "lenet5", "--lang", "zh"]).output
     assert f"<desc>{chinese}</desc>" in via_command
-
-
-def test_reworded_leaves_text_it_does_not_recognise():
-    from archcalc.i18n import reworded
-
-    message = {"en": "{n} paths, {op}", "zh": "{n} 条路径，{op}"}
-    assert reworded("2 paths, add", message, Lang.ZH, op={"en": "add", "zh": "相加"}) == "2 条路径，相加"
-    assert reworded("2 roads, add", message, Lang.ZH) == "2 roads, add"
-    assert reworded("2 paths, add", message, Lang.EN) == "2 paths, add"
 
 
 def test_notebook_view_follows_archcalc_lang(monkeypatch):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from ..engine import Analysis, LayerResult
 from ..format import Notation, fmt_shape
-from ..i18n import Lang, Message, Phrase, say, spoken, translated
+from ..i18n import Lang, Message, Phrase, say, translated
 from ..kinds import Appearance
 from ..palette import ROLE_LABELS, Role
 from ..spec import INPUT_NAME
@@ -28,6 +28,7 @@ TIMES: Message = {"en": "{count}× {op}"}
 BLOCKS: Message = {"en": "{count} blocks", "zh": "{count} 个模块"}
 MARKS = "⊕‖⊗"  # the merge signs kinds declare (``merge_mark``)
 SHORTCUT: Message = {"en": "shortcut", "zh": "捷径"}
+PROJECTION: Message = {"en": "shortcut {op}", "zh": "捷径 {op}"}
 PATH: Message = {"en": "‖ {path}"}
 NOTES_JOINED = "、"  # Chinese lists its notes with the enumeration comma: + ReLU、LRN
 INPUT_WORD: Message = {"en": INPUT_NAME, "zh": "输入"}  # the input block's name, as the table's input row
@@ -50,6 +51,7 @@ class Column:
     fused: int = 1  # how many drawn blocks it stands for (a collapsed repeat block, run or branch region)
     details: list[str] = field(default_factory=list)  # lines under a collapsed block: its paths, its layers
     mark: str = ""  # a merge's sign on its block (its kind's): ⊕ a sum, ‖ a concatenation, ⊗ a product
+    prefix: str = ""  # what its name had before it, shared by every block's name (``features.``)
 
 
 class Collapse(enum.IntEnum):
@@ -82,10 +84,9 @@ def _draws_block(layer: LayerResult) -> bool:
     return layer.definition.appearance is Appearance.BLOCK or len(layer.inputs) > 1
 
 
-def columns_of(analysis: Analysis, collapse: Collapse = Collapse.NONE, lang: Lang | None = None) -> list[Column]:
-    """The drawn blocks in order (each after its sources), collapsed as asked, their words in
-    `lang` (None: the language of the innermost ``i18n.speaking``, English outside one)."""
-    said = _said_in(lang or spoken())
+def columns_of(analysis: Analysis, collapse: Collapse = Collapse.NONE, lang: Lang = Lang.EN) -> list[Column]:
+    """The drawn blocks in order (each after its sources), collapsed as asked, their words in `lang`."""
+    said = _said_in(lang)
     return [said(column) for column in _columns(analysis, collapse)]
 
 
@@ -134,7 +135,31 @@ def _columns(analysis: Analysis, collapse: Collapse) -> list[Column]:
         columns = _fuse(columns, _modules(analysis, columns), _module_column)
     if collapse is Collapse.STAGES:  # (U-Net: its long skips join whole stages)
         columns = _fuse(columns, _stages(columns), _stage_column)
-    return columns
+    return _without_shared_prefix(columns)
+
+
+def shared_prefix(names: list[str]) -> str:
+    """``features.`` where every dotted name starts with it (DenseNet's ``features.conv0`` …, beside
+    ``avgpool`` and ``classifier``) and dropping it leaves names that are still names, all distinct."""
+    dotted = [name for name in names if "." in name]
+    if len(dotted) < 2:
+        return ""
+    prefix = dotted[0].split(".")[0] + "."
+    rest = [name.removeprefix(prefix) if name in dotted else name for name in names]
+    if not all(name.startswith(prefix) for name in dotted) or len(set(rest)) < len(rest):
+        return ""
+    return prefix if not any(name[:1].isdigit() for name in rest) else ""
+
+
+def _without_shared_prefix(columns: list[Column]) -> list[Column]:
+    """The blocks named without the prefix all their dotted names share: shorter labels, nothing lost."""
+    prefix = shared_prefix([column.name for column in columns[1:]])
+    if not prefix:
+        return columns
+    return columns[:1] + [
+        replace(column, name=column.name.removeprefix(prefix), prefix=prefix if column.name.startswith(prefix) else "")
+        for column in columns[1:]
+    ]
 
 
 def _stage_of(name: str) -> str:
@@ -322,7 +347,7 @@ def _modules(analysis: Analysis, columns: list[Column]) -> list[tuple[list[int],
     owner = ""
     for i, column in enumerate(columns + [Column(None, Role.INPUT, (), "", "")]):
         name = next((n for n in sorted(names) if column.name == n or column.name.startswith(n + ".")), "")
-        name = name or (_owner(column) if column.fused == 1 else "")
+        name = name or (_owner(column) or _substage(column.name) if column.fused == 1 else "")
         if name and name == owner:
             current.append(i)
             continue
@@ -341,6 +366,12 @@ def _owner(column: Column) -> str:
     return parts[0] if len(parts) >= 3 and parts[1].isdigit() else ""
 
 
+def _substage(name: str) -> str:
+    """``features.transition1`` for ``features.transition1.conv``: a named part of a stage (DenseNet's
+    transitions); none for a name of two parts (``features.conv0``, ``down1.conv1``)."""
+    return _stage_of(name) if name.count(".") >= 2 else ""
+
+
 def _repeats(column: Column) -> int:
     """How many blocks a collapsed column stands for: its repeat count, else one."""
     return int(column.op[1:]) if column.op.startswith("×") and column.op[1:].isdigit() else 1
@@ -350,6 +381,9 @@ def _module_column(columns: list[Column], members: list[int], name: str, op: str
     """One block for a stage. Where its repeats are its first block without the stride (MobileNetV2):
     the count and stride, the block's layers once and its sum's sign on the block (``3 blocks, s2``,
     ``1×1 → dw 3×3 → 1×1``, ⊕); otherwise the first block's layers, then each repeat's."""
+    residual = _residual_stage(columns, members, name)
+    if residual is not None:
+        return residual
     lead = [m for m in members if not columns[m].details]
     ops = [columns[m].op or _role_word(columns[m].role) for m in lead]
     repeats: list[tuple[int, str, str]] = []  # (count, path, mark) of each collapsed member
@@ -382,6 +416,50 @@ def _module_column(columns: list[Column], members: list[int], name: str, op: str
 
 
 _STRIDE = re.compile(r" (s\d+(?:,\d+)?)\b")  # a caption's stride: ``dw 3×3 s2``
+
+
+def _residual_paths(column: Column) -> tuple[str, str, str] | None:
+    """(main path, shortcut path or "", sign) of a residual block drawn as one column: a branch
+    region with a main path and a shortcut (a 1×1 projection, or none), or a collapsed repeat of
+    identity blocks (``1×1 → 3×3 → 1×1 → ⊕``); None for anything else."""
+    if all(isinstance(line, Phrase) and line.message is PATH for line in column.details):
+        paths = [str(_path_of(line)) for line in column.details]
+        if len(paths) != 2 or not column.mark:
+            return None
+        main, shortcut = sorted(paths, key=lambda path: path.count(" → "), reverse=True)
+        if main.count(" → ") == 0:
+            return None
+        return main, "" if shortcut == Phrase(SHORTCUT) else shortcut, column.mark
+    if len(column.details) == 1 and column.op.startswith("×"):
+        path = str(column.details[0])
+        if path[-2:-1] == " " and path[-1] in MARKS and path[:-4]:
+            return path[:-4], "", path[-1]
+    return None
+
+
+def _residual_stage(columns: list[Column], members: list[int], name: str) -> Column | None:
+    """One block for a stage of residual blocks (ResNet's ``layer2``: a block with a strided main
+    path and a projection shortcut, then identity blocks): the count and stride, the main path once
+    and the projection under it, the sum's sign on the block (``4 blocks, s2``, ``1×1 → 3×3 → 1×1``,
+    ``1×1 s2 projection shortcut``, ⊕); None where the stage's blocks are not all alike."""
+    blocks = [_residual_paths(columns[m]) for m in members]
+    if any(block is None for block in blocks):
+        return None
+    mains = {_STRIDE.sub("", main) for main, _, _ in blocks}  # type: ignore[misc]
+    signs = {sign for _, _, sign in blocks}  # type: ignore[misc]
+    if len(mains) != 1 or len(signs) != 1:
+        return None
+    strides = [match.group(1) for main, _, _ in blocks if (match := _STRIDE.search(main))]  # type: ignore[misc]
+    projections = [shortcut for _, shortcut, _ in blocks if shortcut]  # type: ignore[misc]
+    count = sum(_repeats(columns[m]) for m in members)
+    op: str = Phrase(BLOCKS, count=count) if count > 1 else ""
+    details = [mains.pop()] + [Phrase(PROJECTION, op=projection) for projection in projections[:1]]
+    roles = Counter(columns[i].role for i in members)
+    role = max(roles, key=lambda r: (roles[r], -list(Role).index(r)))
+    return replace(
+        columns[members[-1]], role=role, name=name, op=_joined([op, strides[0]], ", ") if strides and op else op,
+        notes=[], details=details, depthwise=False, fused=sum(columns[i].fused for i in members), mark=signs.pop(),
+    )  # fmt: skip
 
 
 def _fuse(columns: list[Column], groups: list[tuple[list[int], str, str]], make) -> list[Column]:  # type: ignore[no-untyped-def]

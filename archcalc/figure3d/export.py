@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .options import describe_print
 from .primitives import FONT_FAMILY, OUTLINE_WIDTH, Box, Figure
 
 MARGIN = 2.0  # pt of white around the drawing
@@ -20,7 +21,7 @@ def render_svg(figure: Figure, id_prefix: str = "archcalc") -> str:
         width_cm=(box.x1 - box.x0) * scale / PT_PER_CM,
         height_cm=(box.y1 - box.y0) * scale / PT_PER_CM,
         title=figure.title,
-        description=_printed(figure, scale) + figure.description,
+        description=_description(figure, scale),
         font_family=FONT_FAMILY,
         id_prefix=id_prefix,
         stroke=OUTLINE_WIDTH,
@@ -33,10 +34,11 @@ def render_svg(figure: Figure, id_prefix: str = "archcalc") -> str:
 PT_PER_CM = 72 / 2.54
 
 
-def _printed(figure: Figure, scale: float) -> str:
+def _description(figure: Figure, scale: float) -> str:
+    """The <desc>: the print width and a unit's size there (known only now), then the layout's words."""
     if figure.print_width is None:
-        return ""
-    return f"Printed {figure.print_width.text} wide: 1 unit = {scale:.3f} pt. "
+        return figure.description
+    return describe_print(figure.print_width, scale, figure.description, figure.lang)
 
 
 def _page(figure: Figure) -> Box:

@@ -17,12 +17,13 @@ from dataclasses import dataclass, replace
 
 from ..engine import Analysis
 from ..errors import FigureFitError
+from ..i18n import Lang, Message, say
 from ..palette import Role
 from .columns import Collapse, Column, columns_of, dims_text
 from .draw import _connect, _cuboid, _merge_mark, _Placed
 from .export import MARGIN
 from .legend import _legend
-from .options import LabelSet, Mapping, Options, Scale
+from .options import LabelSet, Mapping, Options, Scale, describe_scales
 from .primitives import (
     CONNECTION_WIDTH,
     DEPTH_DX,
@@ -70,7 +71,7 @@ def build_figure(analysis: Analysis, options: Options | None = None) -> Figure:
     cache: dict[Collapse, list[Column]] = {}
     for level, rows in _plans(options.expand):
         if level not in cache:
-            cache[level] = columns_of(analysis, level)
+            cache[level] = columns_of(analysis, level, options.lang)
             if level > Collapse.NONE and any(_same(cache[level], cache[other]) for other in cache if other != level):
                 cache[level] = []  # nothing more to collapse: the same layout was tried already
         columns = cache[level]
@@ -83,13 +84,9 @@ def build_figure(analysis: Analysis, options: Options | None = None) -> Figure:
             narrowest = strip if narrowest is None else min(narrowest, strip)
         if not fits:
             continue
-        low, high = G_MIN, G_MAX
-        if _measure(analysis, columns, options, G_MAX, rows)[0]:
-            low = G_MAX
-        else:
-            for _ in range(SEARCH_STEPS):
-                middle = (low + high) / 2
-                low, high = (middle, high) if _measure(analysis, columns, options, middle, rows)[0] else (low, middle)
+        low = _largest_g(analysis, columns, options, rows)
+        if level > Collapse.NONE:
+            columns, low = _roomier(analysis, options, rows, level, columns, low)
         previous = None
         for g in (low, low * 0.96, low * 0.9, low * 0.8, G_MIN):
             drawn = _attempt(analysis, columns, options, max(g, G_MIN), rows)
@@ -109,6 +106,35 @@ def build_figure(analysis: Analysis, options: Options | None = None) -> Figure:
         "or fewer labels (--labels names,dims)" + ("" if not options.expand else ", or drop --expand"),
         one_row_cm=cm,
     )
+
+
+ROOMIER = 1.25  # a further collapse in as many rows is taken where its blocks are this much larger
+
+
+def _largest_g(analysis: Analysis, columns: list[Column], options: Options, rows: int) -> float:
+    """The largest g at which the measured blocks fit in `rows` rows (bisected; they fit at G_MIN)."""
+    low, high = G_MIN, G_MAX
+    if _measure(analysis, columns, options, G_MAX, rows)[0]:
+        return G_MAX
+    for _ in range(SEARCH_STEPS):
+        middle = (low + high) / 2
+        low, high = (middle, high) if _measure(analysis, columns, options, middle, rows)[0] else (low, middle)
+    return low
+
+
+def _roomier(
+    analysis: Analysis, options: Options, rows: int, level: Collapse, columns: list[Column], g: float
+) -> tuple[list[Column], float]:
+    """A collapsed layout, or a further collapse of it in as many rows where that draws blocks
+    ROOMIER times larger (DenseNet's transitions as one module each: 12 blocks, not 15, in 2 rows)."""
+    for further in (c for c in Collapse if level < c <= Collapse.MODULES):
+        candidate = columns_of(analysis, further, options.lang)
+        if _same(candidate, columns) or not _measure(analysis, candidate, options, G_MIN, rows)[0]:
+            continue
+        larger = _largest_g(analysis, candidate, options, rows)
+        if larger >= g * ROOMIER:
+            columns, g = candidate, larger
+    return columns, g
 
 
 @dataclass
@@ -158,10 +184,9 @@ def _attempt(analysis: Analysis, columns: list[Column], options: Options, g: flo
 
 def _finish(figure: Figure, options: Options, spatial: Mapping, channel: Mapping, columns: list[Column]) -> Figure:
     figure.print_width = options.width
-    figure.description = (
-        f"Height and depth of a map: {spatial.describe('units')}; thickness of a map and height of a bar: "
-        f"{channel.describe('units')}."
-    )
+    figure.lang = options.lang
+    figure.description = describe_scales(spatial, channel, options.lang)
+    figure.description = ("" if options.lang is Lang.ZH else " ").join([figure.description, *figure.notes])
     return _mirrored(figure) if options.right_to_left else figure
 
 
@@ -231,6 +256,14 @@ def _lanes(columns: list[Column], ranks: list[int]) -> list[int]:
 
 
 BAR_THICKNESS = 4.0
+CAPPED: Message = {
+    "en": "A bar is drawn at most as tall as the tallest map ({height} units).",
+    "zh": "条形最高画到与最高的特征图同高（{height} 单位）。",
+}
+UNPREFIXED: Message = {
+    "en": "Layer names are written without the prefix {prefix} that they all share.",
+    "zh": "层名省略了它们共同的前缀 {prefix}。",
+}
 _STRIDE = re.compile(r"(\d) (s\d)")  # a caption's kernel size, then its stride
 
 
@@ -250,6 +283,10 @@ class _Layout:
         self.options, self.g = options, g
         self.columns = columns
         self.placed = [_sized(column, spatial, channel) for column in columns]
+        self.cap_bars()
+        prefix = next((column.prefix for column in columns if column.prefix), "")
+        if prefix:
+            self.figure.notes.append(say(UNPREFIXED, options.lang, prefix=f"“{prefix}”"))
         self.ranks = _ranks(columns)
         self.lanes = _lanes(columns, self.ranks)
         self.at: dict[tuple[int, int], int] = {
@@ -267,6 +304,16 @@ class _Layout:
         self.skips: list[tuple[int, int]] = []
         self.arrowed: set[int] = set()  # targets whose arrowhead is drawn
         self.gap = max(BLOCK_GAP * g, 10.0)
+
+    def cap_bars(self) -> None:
+        """A fully connected bar no taller than the tallest map: 4096 channels would otherwise tower
+        over the 13×13 maps they read (said in the <desc>)."""
+        tallest = max((p.h for p in self.placed if len(p.column.shape) == 3), default=0.0)
+        bars = [p for p in self.placed if len(p.column.shape) != 3 and p.h > tallest > 0.0]
+        for bar in bars:
+            bar.h = tallest
+        if bars:
+            self.figure.notes.append(say(CAPPED, self.options.lang, height=f"{tallest:.3g}"))
 
     def _kernel_text(self, index: int) -> str:
         """``11×11, s4`` beside the kernel, when the layer's kernel is drawn on the block before it."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ..errors import OptionError
 from ..format import Notation, parse_notation
-from ..i18n import Lang, Message, resolve_lang, reworded
+from ..i18n import Lang, Message, resolve_lang, say
 from ..palette import PALETTE, Role, parse_colors
 
 
@@ -37,17 +37,19 @@ class Mapping:
             raw = self.factor * (1 + math.log2(n))
         return min(self.maximum, max(self.minimum, raw))
 
-    def describe(self, unit: str = "pt") -> str:
+    def describe(self, lang: Lang = Lang.EN) -> str:
+        """The mapping as a formula in layout units, with its clamps, its words in `lang`."""
         formula = {Scale.LINEAR: "{f:.3g}·n", Scale.SQRT: "{f:.3g}·√n", Scale.LOG: "{f:.3g}·(1 + log₂ n)"}[self.kind]
-        return formula.format(f=self.factor) + f" {unit} (clamped to {self.minimum:.3g}–{self.maximum:.3g})"
+        low, high = f"{self.minimum:.3g}", f"{self.maximum:.3g}"
+        return say(MAPPING, lang, formula=formula.format(f=self.factor), low=low, high=high)
 
     def scaled(self, g: float) -> Mapping:
         """The same mapping with its factor and ceiling times g; the floor stays (a printable minimum)."""
         return Mapping(self.kind, self.factor * g, self.minimum, max(self.minimum, self.maximum * g))
 
 
-# The SVG's <desc> in other languages: its English is written by the layout and the export (the
-# print width, then both mappings as ``describe`` writes them); ``description_in`` rewords it.
+# The SVG's <desc>: the print width (written by the export, which knows the scale), then both
+# mappings (written by the layout).
 PRINTED: Message = {
     "en": "Printed {width} wide: 1 unit = {scale} pt. {rest}",
     "zh": "按 {width} 宽打印：1 单位 = {scale} pt。{rest}",
@@ -57,22 +59,16 @@ SCALES: Message = {
     "zh": "特征图的高与深：{spatial}；特征图的厚度与条形的高度：{channels}。",
 }
 MAPPING: Message = {"en": "{formula} units (clamped to {low}–{high})", "zh": "{formula} 单位（限制在 {low}–{high}）"}
-_DESC = re.compile(r"<desc>(.*?)</desc>", re.S)
 
 
-def description_in(svg: str, lang: Lang) -> str:
-    """The figure's SVG with its <desc> in `lang` (numbers and formulas unchanged)."""
-    from html import escape, unescape
+def describe_scales(spatial: Mapping, channel: Mapping, lang: Lang = Lang.EN) -> str:
+    """What the sizes of the blocks mean, in `lang`: the <desc> after its print width."""
+    return say(SCALES, lang, spatial=spatial.describe(lang), channels=channel.describe(lang))
 
-    def scales(text: str) -> str:
-        return reworded(text, SCALES, lang, spatial=MAPPING, channels=MAPPING)
 
-    def said(match: re.Match[str]) -> str:
-        text = unescape(match.group(1))
-        printed = reworded(text, PRINTED, lang, rest=scales)
-        return f"<desc>{escape(printed if printed != text else scales(text), quote=False)}</desc>"
-
-    return svg if lang is Lang.EN else _DESC.sub(said, svg, count=1)
+def describe_print(width: PrintWidth, scale: float, rest: str, lang: Lang = Lang.EN) -> str:
+    """The <desc>: the width the figure is printed at and a unit's size there, then `rest`."""
+    return say(PRINTED, lang, width=width.text, scale=f"{scale:.3f}", rest=rest)
 
 
 # In points at the printed size, at geometric scale 1 (the layout scales them to fit the width).

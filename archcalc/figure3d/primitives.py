@@ -6,6 +6,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..i18n import Lang
+
 DEPTH_DX, DEPTH_DY = 0.42, -0.30  # screen offset per unit of depth (z)
 # Latin fonts first, then common CJK ones, so Chinese legends render wherever such a font is installed
 FONT_FAMILY = (
@@ -338,6 +340,8 @@ class Figure:
     kernels: list[Box] = field(default_factory=list)  # the front face of each kernel cuboid
     print_width: Any = None  # options.PrintWidth: the width the figure is printed at
     description: str = ""  # the scale mapping, for the SVG's <desc>
+    lang: Lang = Lang.EN  # the language of its words (the export writes the rest of the <desc> in it)
+    notes: list[str] = field(default_factory=list)  # what the drawing leaves out or clamps, after the mapping in <desc>
 
     def bounds(self) -> Box:
         boxes = [p.box for p in self.polygons] + [s.box for s in self.segments] + [t.box for t in self.labels]
