@@ -150,6 +150,27 @@ _lang_option = click.option(
     help="Language of the words: en (default) or zh; default from ARCHCALC_LANG.",
 )
 
+
+def _format_options(formats: Any, what: str = "Write to FILE (atomically) instead of stdout.") -> Any:
+    """``-f/--format`` among `formats` (an enum; the first is the default) and ``-o FILE``, whose
+    extension chooses the format when ``--format`` is not given."""
+    from .fileio import suffixes_of
+
+    names = ", ".join(f.value for f in formats)
+    extensions = " ".join(f".{suffix}" for suffix in suffixes_of(formats))
+    first = next(iter(formats)).value
+    format_option = click.option(
+        "-f", "--format", "fmt", type=_choice(formats),
+        help=f"Output format: {names} (default: from the -o extension, {extensions}; else {first}).",
+    )  # fmt: skip
+    output_option = click.option("-o", "--output", metavar="FILE", help=what)
+
+    def decorate(command: Any) -> Any:
+        return format_option(output_option(command))
+
+    return decorate
+
+
 _input_option = click.option(
     "--input", "input_shape", metavar="CxHxW", help="Override the spec's input, e.g. 3x224x224."
 )
@@ -215,14 +236,7 @@ _notation_option = click.option(
 @main.command()
 @click.argument("spec", shell_complete=_complete_spec)
 @_input_option
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=_choice(TableFormat),
-    help="Output format (default: from the -o extension: .txt, .md, .csv, .json, .html; else text).",
-)
-@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+@_format_options(TableFormat)
 @click.option(
     "--dtype", default="float32", show_default=True, help="Element type for the memory columns.", type=_choice(DType)
 )
@@ -249,11 +263,11 @@ def table(
     warning_mode: str, collapse: bool, columns: str | None, convention: str, lang: Any, notation: str = "chw",
 ) -> None:  # fmt: skip
     """Per-layer table of SPEC: output shapes, the arithmetic, parameters, MACs, receptive field, totals."""
-    from .fileio import format_for
-    from .report import TABLE_SUFFIXES, render_table
+    from .fileio import chosen_format
+    from .report import render_table
     from .summary import parse_columns
 
-    chosen = TableFormat(fmt.lower()) if fmt else format_for(output, TABLE_SUFFIXES, TableFormat.TEXT)
+    chosen = chosen_format(fmt, output, TableFormat)
     chosen_columns = parse_columns(columns) if columns is not None else None
     analysis = _analysis(spec, input_shape, warning_mode, dtype=dtype, flops=flop_mode)
     _emit(render_table(analysis, chosen, collapse, chosen_columns, lang, convention, notation), output)
@@ -262,24 +276,17 @@ def table(
 @main.command()
 @click.argument("spec", shell_complete=_complete_spec)
 @_input_option
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=_choice(ComparisonFormat),
-    help="Output format (default: from the -o extension: .txt, .md, .csv, .json; else text).",
-)
-@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+@_format_options(ComparisonFormat)
 @_warnings_option
 @_lang_option
 def conventions(
     spec: str, input_shape: str | None, fmt: str | None, output: str | None, warning_mode: str, lang: Any
 ) -> None:
     """What each FLOP counter (torch, fvcore, ptflops, thop, torchinfo) reports for SPEC, per layer, and why."""
-    from .conventions import COMPARISON_SUFFIXES, render_comparison
-    from .fileio import format_for
+    from .conventions import render_comparison
+    from .fileio import chosen_format
 
-    chosen = ComparisonFormat(fmt.lower()) if fmt else format_for(output, COMPARISON_SUFFIXES, ComparisonFormat.TEXT)
+    chosen = chosen_format(fmt, output, ComparisonFormat)
     _emit(render_comparison(_analysis(spec, input_shape, warning_mode), chosen, lang), output)
 
 
@@ -287,25 +294,17 @@ def conventions(
 @click.argument("spec", shell_complete=_complete_spec)
 @click.argument("layers", nargs=-1, metavar="[LAYER]...")
 @_input_option
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=_choice(ExplainFormat),
-    help="Output format (default: from the -o extension: .txt, .md, .html; else text).",
-)
-@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+@_format_options(ExplainFormat)
 @_lang_option
 def explain(
     spec: str, layers: tuple[str, ...], input_shape: str | None, fmt: str | None, output: str | None, lang: Any
 ) -> None:
     """Each stage of SPEC (or only the LAYERs named), as a teacher lays it out: input, kernel, stride,
     padding, output with its arithmetic, biases, parameters, MACs, receptive field, and notes."""
-    from .explain import EXPLAIN_SUFFIXES
     from .explain import explain as explain_stages
-    from .fileio import format_for
+    from .fileio import chosen_format
 
-    chosen = ExplainFormat(fmt.lower()) if fmt else format_for(output, EXPLAIN_SUFFIXES, ExplainFormat.TEXT)
+    chosen = chosen_format(fmt, output, ExplainFormat)
     _emit(explain_stages(_analysis(spec, input_shape), layers, chosen, lang), output)
 
 
@@ -313,21 +312,17 @@ def explain(
 @click.argument("spec", shell_complete=_complete_spec)
 @click.argument("table_file", metavar="TABLE", type=click.Path(dir_okay=False, allow_dash=True))
 @_input_option
-@click.option(
-    "-f", "--format", "fmt", type=_choice(GradeFormat), help="text (default), json or html; default: from the -o extension."
-)  # fmt: skip
-@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
+@_format_options(GradeFormat, "Write the report to FILE (atomically) instead of stdout.")
 @_lang_option
 def grade(spec: str, table_file: str, input_shape: str | None, fmt: str | None, output: str | None, lang: Any) -> None:
     """Grade a hand-made layer TABLE (CSV, Markdown or text columns) against SPEC: each cell right or
     wrong, with the right value and the known mistakes that reproduce a wrong one (exit 1 if any)."""
     from .errors import GradeFailed
-    from .fileio import format_for
-    from .teaching.formats import GRADE_SUFFIXES
+    from .fileio import chosen_format
     from .teaching.grade import grade as grade_table
     from .teaching.report import failure, render_grade
 
-    chosen = GradeFormat(fmt.lower()) if fmt else format_for(output, GRADE_SUFFIXES, GradeFormat.TEXT)
+    chosen = chosen_format(fmt, output, GradeFormat)
     result = grade_table(_analysis(spec, input_shape), table_file)
     _emit(render_grade(result, chosen, lang), output)
     if not result.ok:
@@ -414,7 +409,12 @@ def _scale_option(name: str, help_text: str) -> Any:
 )
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
 @_input_option
-@click.option("--legend/--no-legend", default=True, show_default=True, help="3d: colour key and size mappings.")
+@click.option(
+    "--legend/--no-legend",
+    default=True,
+    show_default=True,
+    help="3d: the colour key (the size mappings are in the SVG's <desc>).",
+)
 @click.option(
     "--labels",
     default="names,ops,dims,streams",

@@ -532,12 +532,6 @@ class ComparisonFormat(enum.StrEnum):
     JSON = "json"
 
 
-COMPARISON_SUFFIXES = {
-    "txt": ComparisonFormat.TEXT, "text": ComparisonFormat.TEXT, "md": ComparisonFormat.MARKDOWN,
-    "markdown": ComparisonFormat.MARKDOWN, "csv": ComparisonFormat.CSV, "json": ComparisonFormat.JSON,
-}  # fmt: skip
-
-
 def count_all(analysis: Analysis) -> list[Counted]:
     """`analysis` under every convention, in Convention's order."""
     return [count(analysis, convention) for convention in Convention]

@@ -17,7 +17,7 @@ from .engine import Analysis, LayerResult
 from .errors import OptionError
 from .format import fmt_number, fmt_pair, fmt_shape, fmt_shapes
 from .i18n import WORKED_OUT, Lang, Phrase, display_width, pad, resolve_lang, say, translated, word, wrap
-from .kinds.teaching import Rows
+from .kinds.stage_notes import Rows
 from .summary import title
 
 
@@ -26,11 +26,6 @@ class ExplainFormat(enum.StrEnum):
     MARKDOWN = "markdown"
     HTML = "html"
 
-
-EXPLAIN_SUFFIXES = {
-    "txt": ExplainFormat.TEXT, "text": ExplainFormat.TEXT, "md": ExplainFormat.MARKDOWN,
-    "markdown": ExplainFormat.MARKDOWN, "html": ExplainFormat.HTML, "htm": ExplainFormat.HTML,
-}  # fmt: skip
 
 RECEPTIVE_FIELD = {
     "en": "{size}×{size_w} px, jump {jump}, centre of the first at {start}",

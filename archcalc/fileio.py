@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import signal
 import stat
@@ -50,6 +51,26 @@ def signals_raise() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+# The extensions that name each text format, whichever command writes it.
+TEXT_SUFFIXES = {
+    "txt": "text", "text": "text", "md": "markdown", "markdown": "markdown", "csv": "csv", "json": "json",
+    "html": "html", "htm": "html",
+}  # fmt: skip
+
+
+def suffixes_of(formats: type[enum.StrEnum]) -> dict[str, Any]:
+    """The extensions that name each of `formats` (a command's format enum): ``{"md": MARKDOWN, ...}``."""
+    values = {member.value for member in formats}
+    return {suffix: formats(value) for suffix, value in TEXT_SUFFIXES.items() if value in values}
+
+
+def chosen_format(fmt: str | None, output: str | None, formats: type[enum.StrEnum]) -> Any:
+    """``--format`` (any case), else the format the ``-o`` extension names, else the first of `formats`."""
+    if fmt is not None:
+        return formats(fmt.lower())
+    return format_for(output, suffixes_of(formats), next(iter(formats)))
 
 
 def format_for(output: str | None, suffixes: dict[str, Any], default: Any) -> Any:

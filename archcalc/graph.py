@@ -32,13 +32,14 @@ def dot_string(text: str) -> str:
     return '"' + escaped.replace("\r", "").replace("\n", "\\n") + '"'
 
 
-def _node_label(layer: LayerResult, folded: list[LayerResult] | None = None) -> str:
-    """Name and kind, hyper-parameters, output shape, parameters; `folded` layers join the first line
-    (``conv1 (conv) + ReLU``) and their output and parameters stand for the node's."""
+def _node_label(layer: LayerResult, folded: list[LayerResult] | None = None, title: str | None = None) -> str:
+    """Name (`title`: the layer's label, where it has one) and kind, hyper-parameters, output shape,
+    parameters; `folded` layers join the first line (``conv1 (conv) + ReLU``) and their output and
+    parameters stand for the node's."""
     folded = folded or []
     last = folded[-1] if folded else layer
     notes = "".join(f" + {f.definition.annotation(f)}" for f in folded)
-    lines = [f"{layer.name} ({layer.kind}){notes}"]
+    lines = [f"{title or layer.name} ({layer.kind}){notes}"]
     details = layer.definition.graph_details(layer)
     if details:
         lines.append(details)
@@ -120,12 +121,13 @@ def to_dot(analysis: Analysis, direction: Direction | str = Direction.TB, fold: 
         lines.append(f'    label={dot_string("branch " + chain[0])}; style=dashed; color="#999999";')
         lines += [f"    {ids[node]};" for node in chain]
         lines.append("  }")
+    titles = {spec.name: spec.label for spec in analysis.spec.layers if spec.label is not None}
     input_label = f"input\n{fmt_shape(analysis.input_shape)}"
     lines.append(f'  {ids[INPUT_NAME]} [label={dot_string(input_label)}, fillcolor="{PALETTE[Role.INPUT]}"];')
     for layer in analysis.layers:
         if layer.name not in ids:
             continue
-        attributes = [f"label={dot_string(_node_label(layer, absorbed.get(layer.name)))}"]
+        attributes = [f"label={dot_string(_node_label(layer, absorbed.get(layer.name), titles.get(layer.name)))}"]
         role = layer.definition.role
         if role is not None:
             attributes.append(f'fillcolor="{PALETTE[role]}"')

@@ -10,7 +10,7 @@ from .conventions import counted_of
 from .engine import Analysis, LayerResult
 from .format import fmt_number, fmt_pair, fmt_shape, fmt_shapes, human, megabytes
 from .i18n import WORKED_OUT, Lang, Message, Phrase, say, translated
-from .kinds.teaching import Rows
+from .kinds.stage_notes import Rows
 from .summary import flop_note, kind_text, receptive_field_text, summary_lines
 
 if TYPE_CHECKING:

@@ -31,12 +31,6 @@ class TableFormat(enum.StrEnum):
     HTML = "html"
 
 
-TABLE_SUFFIXES = {
-    "txt": TableFormat.TEXT, "text": TableFormat.TEXT, "md": TableFormat.MARKDOWN, "markdown": TableFormat.MARKDOWN,
-    "csv": TableFormat.CSV, "json": TableFormat.JSON, "html": TableFormat.HTML, "htm": TableFormat.HTML,
-}  # fmt: skip
-
-
 WARNINGS_HEADING = {"en": "Warnings ({count}):", "zh": "警告（{count} 条）："}
 WARNINGS_TITLE = {"en": "Warnings", "zh": "警告"}
 COLON = {"en": ":", "zh": "："}

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .kinds import KINDS
-from .spec import BLOCK_INPUT, INPUT_FIELDS, INPUT_TEXT_PATTERN, MAX_NAME_LENGTH
+from .spec import BLOCK_INPUT, INPUT_FIELDS, INPUT_TEXT_PATTERN, LABEL_FIELD, MAX_LABEL_LENGTH, MAX_NAME_LENGTH
 
 SCHEMA_ID = "https://archcalc.dev/schema/spec-v1.json"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema.json"
@@ -35,6 +35,14 @@ def _layer_schema() -> dict[str, Any]:
             "unique layer name; default: kind + running index (conv1, conv2, ...); in a repeat block "
             "it becomes <block>.<i>.<name>, or, with {i} in it, the name with {i} replaced by the repetition"
         ),
+        LABEL_FIELD: {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_LABEL_LENGTH,
+            "pattern": "\\S",
+            "description": "the short name the 3D figure and the graph show instead of the name (fire2 for "
+            "features.3); tables, JSON and code keep the name; in a repeat block {i} becomes the repetition",
+        },
         "inputs": {
             "description": "earlier layer name(s) (or 'input'; in a repeat block also 'block_input' and the "
             "names of this repetition's layers); default: the previous layer",
@@ -43,7 +51,7 @@ def _layer_schema() -> dict[str, Any]:
     }
     branches = []
     for kind in KINDS.values():
-        properties: dict[str, Any] = {"kind": {"const": kind.name}, "name": True, "inputs": True}
+        properties: dict[str, Any] = {"kind": {"const": kind.name}, "name": True, LABEL_FIELD: True, "inputs": True}
         for field in kind.fields:
             properties[field.name] = field.schema()
         then: dict[str, Any] = {

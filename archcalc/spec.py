@@ -31,9 +31,11 @@ BLOCK_INPUT = "block_input"  # inside a repeat block: the input of the current r
 REPETITION = "{i}"  # in a name inside a repeat block: the repetition number
 TOP_LEVEL_FIELDS = ("name", "description", "source", "input", "layers")
 LAYER_COMMON_FIELDS = ("kind", "name", "inputs")
+LABEL_FIELD = "label"  # optional, on any layer: what figures show instead of its name
 BLOCK_FIELDS = ("repeat", "name", "layers")
 INPUT_FIELDS = ("channels", "height", "width")
 MAX_NAME_LENGTH = 200
+MAX_LABEL_LENGTH = MAX_NAME_LENGTH  # a label is a name for the eye: the same rules
 MAX_LAYERS = 1_000_000  # after expanding repeat blocks
 MAX_BLOCK_DEPTH = 32
 BLOCK_KIND = "repeat block"  # what errors about a repeat block show as its kind
@@ -76,7 +78,8 @@ class LayerSpec:
     """One validated layer: its kind, normalised hyper-parameters and the names of its inputs.
 
     ``block`` and ``repetition``: the innermost repeat block it comes from (its full name) and
-    which repetition of it (from 1); None for a layer written outside any block.
+    which repetition of it (from 1); None for a layer written outside any block. ``label``: the
+    short name the figure and the graph show (``fire2`` for ``features.3``); None: they show ``name``.
     """
 
     name: str
@@ -86,6 +89,12 @@ class LayerSpec:
     line: int | None = None
     block: str | None = None
     repetition: int | None = None
+    label: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """What a figure calls this layer: its label, else its name."""
+        return self.label if self.label is not None else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,6 +553,23 @@ class _LayerReader:
             message = f"'{BLOCK_INPUT}' is reserved: inside a repeat block it names the input of a repetition"
             raise self.fail(message, entry, "name", field="name", **where)
 
+    def read_label(self, entry: Mapping[str, Any], name: str, kind: str, scope: _Scope) -> str:
+        """A layer's display label: checked as a name is; in a repeat block ``{i}`` in it becomes the
+        repetition number (``fire{i}``)."""
+        written = entry["label"]
+        where = {"layer": name, "kind": kind, "field": "label"}
+        if not isinstance(written, str) or not written.strip():
+            raise self.fail.value(f"must be a non-empty string, got {written!r}", written, entry, "label", **where)
+        if len(written) > MAX_LABEL_LENGTH:
+            raise self.fail(f"is longer than {MAX_LABEL_LENGTH} characters", entry, "label", **where)
+        control = CONTROL.search(written)
+        if control:
+            message = _control_message(control.group()).replace("names are", "labels are")
+            raise self.fail(message, entry, "label", **where)
+        if scope.repetition is not None:
+            return written.replace(REPETITION, str(scope.repetition))
+        return written
+
     def claim(self, name: str, entry: Mapping[str, Any], **where: Any) -> None:
         """Refuse a full name that an earlier layer or block (or the input) already has."""
         if name in self.known:
@@ -634,9 +660,10 @@ class _LayerReader:
             inputs = self.resolve_inputs(entry, name, written, kind, scope)
         else:
             inputs = (self.layers[-1].name if self.layers else INPUT_NAME,)
+        label = self.read_label(entry, name, kind_name, scope) if LABEL_FIELD in entry else None
         self.known[name] = len(self.layers)
         self.layers.append(
-            LayerSpec(name, kind_name, params, inputs, line_of(scope.items, index), block, scope.repetition)
+            LayerSpec(name, kind_name, params, inputs, line_of(scope.items, index), block, scope.repetition, label)
         )
         if block is not None:
             scope.local[written] = name
@@ -717,10 +744,10 @@ def _read_params(entry: Mapping[str, Any], kind: Any, name: str, fail: _Fail) ->
     fields = {f.name: f for f in kind.fields}
     params: dict[str, Any] = {}
     for key, value in entry.items():
-        if key in LAYER_COMMON_FIELDS:
+        if key in LAYER_COMMON_FIELDS or key == LABEL_FIELD:
             continue
         if key not in fields:
-            allowed = list(LAYER_COMMON_FIELDS) + list(fields)
+            allowed = [*LAYER_COMMON_FIELDS, *fields, LABEL_FIELD]
             message = _unknown_field_message(str(key), kind.name, allowed, fields)
             raise fail(message, entry, key, layer=name, kind=kind.name, field=str(key))
         params[key] = _coerce(fields[key], value, fail.path, line_of(entry, key), name, kind.name)

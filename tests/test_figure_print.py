@@ -5,6 +5,7 @@ a network cannot meet that at the width, the one clear error saying so."""
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -332,7 +333,7 @@ def test_mobilenet_and_squeezenet_are_drawn_in_modules_as_papers_do():
     squeezenet = _analysis("squeezenet1_0")
     figure = build_figure(squeezenet)
     texts = [label.text for label in figure.labels]
-    fires = [f"features.{k}" for k in (3, 4, 5, 7, 8, 9, 10, 12)]
+    fires = [f"fire{k}" for k in range(2, 10)]  # the paper's names: the spec's labels of features.3 … features.12
     assert all(texts.count(fire) == 1 for fire in fires) and not any(t.endswith(".squeeze") for t in texts)
     assert texts.count("1×1 →") == texts.count("‖ 3×3") == 8 and _marks(figure) == ["‖"] * 8
     assert _rows(figure, [c.name for c in columns_of(squeezenet, Collapse.MODULES)]) <= 3
@@ -440,3 +441,59 @@ def test_fully_connected_bars_are_no_taller_than_the_tallest_map(name: str):
     assert "at most as tall as the tallest map" in ET.fromstring(svg).find(f"{SVG}desc").text
     assert "at most as tall" in render_svg(wide)  # at any width, every layer drawn
     check_print(figure, svg, "17cm")
+
+
+def _meets(a, b) -> bool:
+    """Do two axis-parallel segments cross or touch other than at a shared end?"""
+    ends = {(round(a.x0, 6), round(a.y0, 6)), (round(a.x1, 6), round(a.y1, 6))}
+    if ends & {(round(b.x0, 6), round(b.y0, 6)), (round(b.x1, 6), round(b.y1, 6))}:
+        return False
+    return (
+        min(a.x0, a.x1) <= max(b.x0, b.x1) and min(b.x0, b.x1) <= max(a.x0, a.x1)
+        and min(a.y0, a.y1) <= max(b.y0, b.y1) and min(b.y0, b.y1) <= max(a.y0, a.y1)
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("direction", [False, True])
+def test_unet_is_drawn_as_a_u(direction: bool):
+    """The encoder descends level by level on one side, the decoder rises on the other to the same
+    levels, and each cropped skip is a horizontal dashed arrow across its level, crossing nothing."""
+    options = Options(right_to_left=direction)
+    figure = build_figure(_analysis("unet"), options)
+    check_print(figure, render_svg(figure), "17cm")
+    names = [label.text for label in figure.labels if label.bold]
+    block = dict(zip(names, figure.blocks, strict=True))  # one block per stage, drawn in order
+    bottom = {name: block[name].y1 for name in names}
+    encoder = ["down1", "down2", "down3", "down4", "bottom"]
+    decoder = ["bottom", "up4", "up3", "up2", "up1"]
+    assert all(bottom[a] < bottom[b] for a, b in itertools.pairwise(encoder))  # each level lower
+    assert all(bottom[a] > bottom[b] for a, b in itertools.pairwise(decoder))  # and up again
+    for k in range(1, 5):
+        assert bottom[f"pool{k}"] > bottom[f"down{k}"] + 20  # the pooling one level down
+    skips = [s for s in figure.segments if s.role == "skip"]
+    assert len(skips) == 4 and all(s.dashed and s.arrow and s.y0 == s.y1 for s in skips)
+    for k, skip in zip((1, 2, 3, 4), sorted(skips, key=lambda s: s.y0), strict=True):
+        source, target = block[f"down{k}"], block[f"up{k}"]
+        assert source.y0 < skip.y0 < source.y1 and target.y0 < skip.y0 < target.y1  # across at its level
+        assert min(skip.x0, skip.x1) == pytest.approx(min(source.x1, target.x1), abs=1.5)
+        others = [s for s in figure.segments if s.role in ("connection", "skip") and s is not skip]
+        assert not any(_meets(skip, other) for other in others)
+        assert not any(_crosses(skip.x0, skip.y0, skip.x1, skip.y1, b, inset=0.0) for b in figure.blocks)
+
+
+def test_only_an_encoder_decoder_is_drawn_as_a_u():
+    """The U is found from the graph (a chain down and up in resolution, skips across a level):
+    no other bundled network, at any collapse, has it; U-Net has it once its stages are blocks."""
+    from archcalc.figure3d.columns import Collapse, columns_of
+    from archcalc.figure3d.layout import _u_levels
+    from archcalc.i18n import Lang
+
+    found = {
+        (name, level.name)
+        for name in archcalc.bundled_names()
+        for level in Collapse
+        if _u_levels(columns_of(_analysis(name), level, Lang.EN)) is not None
+    }
+    assert found == {("unet", "STAGES")}
+    levels = _u_levels(columns_of(_analysis("unet"), Collapse.STAGES, Lang.EN))
+    assert levels == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 3, 2, 1, 0, 0]  # 572 → 28 → 388: four halvings, four doublings

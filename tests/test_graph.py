@@ -150,8 +150,11 @@ def test_fold_keeps_every_path_of_every_bundled_net(name: str):
     analysis = archcalc.analyse(archcalc.load(name))
     plain, folded = to_dot(analysis), to_dot(analysis, fold=True)
 
+    named = {spec.label: spec.name for spec in analysis.spec.layers if spec.label is not None}  # titles → names
+
     def graph_of(dot: str):
-        names = {node_id: label.split(" ")[0].split("\\n")[0] for node_id, label in nodes(dot).items()}
+        titles = {node_id: label.split(" ")[0].split("\\n")[0] for node_id, label in nodes(dot).items()}
+        names = {node_id: named.get(title, title) for node_id, title in titles.items()}
         graph = nx.relabel_nodes(nx.DiGraph(edges(dot)), names)
         graph.add_nodes_from(names.values())
         return graph

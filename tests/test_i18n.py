@@ -384,3 +384,14 @@ def test_shape_arithmetic_words_in_chinese():
     [layer] = archcalc.analyse(shuffle).layers
     assert layer.formula == "6 channels: 2 groups of 3, interleaved"
     assert Phrase.said(layer.formula, Lang.ZH) == "6 个通道：2 组，每组 3 个，交错排列"
+
+
+def test_a_pooling_window_is_not_called_a_convolution_kernel_in_chinese():
+    from archcalc.explain import explain
+
+    text = explain(archcalc.analyse(archcalc.load("alexnet")), ["pool2", "conv3"], lang="zh")
+    pool, conv = text.split("conv3 —")
+    assert "窗口大小" in pool and "卷积核" not in pool
+    assert "卷积核大小" in conv
+    english = explain(archcalc.analyse(archcalc.load("alexnet")), ["pool2"])
+    assert "  kernel " in english  # the same word in English for both

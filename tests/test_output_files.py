@@ -151,3 +151,22 @@ def test_an_extension_that_names_no_format_is_an_error(tmp_path: Path):
     assert list(tmp_path.iterdir()) == []
     result = run("table", "lenet5", "-o", str(tmp_path / "t.xlsx"))
     assert result.exit_code == 2 and ".json" in result.stderr
+
+
+def test_every_command_takes_its_format_from_the_extension_it_can_write():
+    from archcalc.conventions import ComparisonFormat
+    from archcalc.errors import OptionError
+    from archcalc.explain import ExplainFormat
+    from archcalc.fileio import chosen_format
+    from archcalc.report import TableFormat
+    from archcalc.teaching.formats import GradeFormat
+
+    assert chosen_format(None, "t.htm", TableFormat) is TableFormat.HTML
+    assert chosen_format(None, "notes.md", ExplainFormat) is ExplainFormat.MARKDOWN
+    assert chosen_format(None, "c.csv", ComparisonFormat) is ComparisonFormat.CSV
+    assert chosen_format("JSON", "r.txt", GradeFormat) is GradeFormat.JSON  # --format wins, in any case
+    assert chosen_format(None, None, GradeFormat) is GradeFormat.TEXT
+    with pytest.raises(
+        OptionError, match=r"no format is written as \.md; give --format, or one of \.txt, \.text, \.json"
+    ):
+        chosen_format(None, "report.md", GradeFormat)  # a graded table has no Markdown form

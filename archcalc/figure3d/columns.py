@@ -123,11 +123,12 @@ def _path_of(line: str) -> str:
 
 
 def _columns(analysis: Analysis, collapse: Collapse) -> list[Column]:
+    labels = {spec.name: spec.label for spec in analysis.spec.layers if spec.label is not None}
     columns = _expanded(analysis)
     if collapse >= Collapse.REPEATS:
         repeats = _repeat_groups(analysis, columns)
         inside = {i for members, _, _ in repeats for i in members}
-        runs = [run for run in _runs(columns) if not inside.intersection(run[0])]
+        runs = [run for run in _runs(columns, labels) if not inside.intersection(run[0])]
         columns = _fuse(columns, repeats + runs, _repeat_column)
     if collapse in (Collapse.BRANCHES, Collapse.MODULES):
         columns = _fuse(columns, _branch_regions(columns), _region_column)
@@ -135,7 +136,15 @@ def _columns(analysis: Analysis, collapse: Collapse) -> list[Column]:
         columns = _fuse(columns, _modules(analysis, columns), _module_column)
     if collapse is Collapse.STAGES:  # (U-Net: its long skips join whole stages)
         columns = _fuse(columns, _stages(columns), _stage_column)
-    return _without_shared_prefix(columns)
+    return _without_shared_prefix(_labelled(columns, labels))
+
+
+def _labelled(columns: list[Column], labels: dict[str, str]) -> list[Column]:
+    """Each block named after a layer (its own, or a module's named after its merge: a fire module's
+    concatenation) shown by that layer's label. Done last: collapsing reads the names' structure."""
+    if not labels:
+        return columns
+    return [replace(c, name=labels[c.name]) if c.layer is not None and c.name in labels else c for c in columns]
 
 
 def shared_prefix(names: list[str]) -> str:
@@ -246,8 +255,9 @@ def _repeat_groups(analysis: Analysis, columns: list[Column]) -> list[tuple[list
     return groups
 
 
-def _runs(columns: list[Column]) -> list[tuple[list[int], str, str]]:
-    """Runs of identical consecutive blocks in a chain (VGG's 3×3 stacks): ``2× 3×3``."""
+def _runs(columns: list[Column], labels: dict[str, str]) -> list[tuple[list[int], str, str]]:
+    """Runs of identical consecutive blocks in a chain (VGG's 3×3 stacks): ``2× 3×3``, named
+    ``first–last`` (by their labels, where they have them)."""
     runs: list[tuple[list[int], str, str]] = []
     current: list[int] = []
 
@@ -262,7 +272,8 @@ def _runs(columns: list[Column]) -> list[tuple[list[int], str, str]]:
         if len(current) > 1:
             first, last = columns[current[0]], columns[current[-1]]
             op = Phrase(TIMES, count=len(current), op=first.op) if first.op else f"{len(current)}×"
-            runs.append((current, f"{first.name}–{last.name}", op))
+            ends = (labels.get(first.name, first.name), labels.get(last.name, last.name))
+            runs.append((current, "–".join(ends), op))
         current = [i] if i < len(columns) and columns[i].layer is not None else []
     return runs
 

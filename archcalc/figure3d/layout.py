@@ -77,6 +77,8 @@ def build_figure(analysis: Analysis, options: Options | None = None) -> Figure:
         columns = cache[level]
         if not columns:
             continue
+        if rows == 1 and (drawn_u := _u_figure(analysis, columns, options)) is not None:
+            return drawn_u
         # Measure (place the blocks only) to find the largest g that fits; then draw it, and
         # step g down where the drawing overhangs what was measured.
         fits, strip = _measure(analysis, columns, options, G_MIN, rows)
@@ -769,6 +771,171 @@ def _sized(column: Column, spatial: Mapping, channel: Mapping) -> _Placed:
     else:
         t, h, d = BAR_THICKNESS, channel(per_stream), BAR_THICKNESS * 1.6
     return _Placed(column, 0.0, t, h, d, [])
+
+
+# --- an encoder–decoder drawn as a U -------------------------------------------------------------
+
+LEVEL_STEP = 1.5  # a spatial size this many times smaller (larger) is one level down (up)
+U_OFFSET = 0.12  # of a level's lowest block: skips enter this far above its centre line, chain arrows below
+
+
+def _u_levels(columns: list[Column]) -> list[int] | None:
+    """The resolution level of every column where the network is an encoder–decoder drawn as a U:
+    a chain whose spatial size falls level by level then rises again, with skips that join maps
+    of the same level across a lower part of the U. None for any other graph."""
+    if len(columns) < 3 or any(len(c.shape) != 3 for c in columns):
+        return None
+    levels, rising = [0], False
+    for i in range(1, len(columns)):
+        if i - 1 not in columns[i].sources:
+            return None
+        ratio = columns[i - 1].shape[1] / columns[i].shape[1]
+        step = 1 if ratio >= LEVEL_STEP else -1 if ratio <= 1 / LEVEL_STEP else 0
+        if (step > 0 and rising) or levels[-1] + step < 0:
+            return None
+        rising = rising or step < 0
+        levels.append(levels[-1] + step)
+    skips = [(s, i) for i, c in enumerate(columns) for s in c.sources if s != i - 1]
+    for s, i in skips:
+        if levels[s] != levels[i] or all(levels[j] == levels[i] for j in range(s + 1, i)):
+            return None
+    return levels if skips and rising else None
+
+
+def _u_figure(analysis: Analysis, columns: list[Column], options: Options) -> Figure | None:
+    """The U at the largest blocks that fit the width and a page's height, or None where it does not fit."""
+    levels = _u_levels(columns)
+    if levels is None:
+        return None
+    target = options.width.points
+
+    def layout(g: float) -> _ULayout:
+        spatial, channel = options.spatial_map().scaled(g), options.channel_map().scaled(g)
+        return _ULayout(analysis, columns, options, spatial, channel, g, target - 2 * MARGIN, levels)
+
+    def measured(g: float) -> bool:
+        placed = layout(g)
+        placed.place_x()
+        return placed.measured_width() <= target
+
+    if not measured(G_MIN):
+        return None
+    low, high = G_MIN, G_MAX
+    for _ in range(SEARCH_STEPS):
+        middle = (low + high) / 2
+        low, high = (middle, high) if measured(middle) else (low, middle)
+    for g in (low, low * 0.9, low * 0.8, G_MIN):
+        drawn = layout(max(g, G_MIN))
+        figure = drawn.build()
+        if options.legend:
+            _legend(figure, options, columns)
+        attempt = _Attempt(figure, drawn.spatial, drawn.channel, 1, drawn.strip_width)
+        bounds = figure.bounds()
+        if attempt.width_needed() <= target + 1e-6 and (bounds.y1 - bounds.y0) <= MAX_HEIGHT:
+            return _finish(figure, options, drawn.spatial, drawn.channel, columns)
+    return None
+
+
+class _ULayout(_Layout):
+    """The encoder descending to the left, the bottom, the decoder rising to the right: one x per
+    column, one y per resolution level; each skip a dashed horizontal arrow across at its level."""
+
+    def __init__(
+        self, analysis: Analysis, columns: list[Column], options: Options, spatial: Mapping, channel: Mapping,
+        g: float, available: float, levels: list[int],
+    ) -> None:  # fmt: skip
+        super().__init__(analysis, columns, options, spatial, channel, g, available, 1)
+        self.spatial, self.channel = spatial, channel
+        self.levels = levels
+
+    def _kernel_text(self, index: int) -> str:
+        return ""  # kernels are not drawn in the U: the ops are written under the blocks
+
+    def key(self, i: int) -> tuple[int, int]:
+        return (self.levels[i], 0)
+
+    def row(self, i: int) -> int:
+        return 0
+
+    def place_x(self) -> None:
+        """Columns left to right, labels of one level a pad apart; a step down is drawn under the
+        block before it (its arrow goes round that block's labels), a step up rises beside it."""
+        block = [self.block_width(i) for i in range(len(self.columns))]
+        label = [max(self.label_widths[i], block[i]) for i in range(len(self.columns))]
+        centres: list[float] = []
+        for i in range(len(self.columns)):
+            centre = label[0] / 2
+            for j in range(i):
+                if self.levels[j] == self.levels[i]:
+                    apart = max(block[j] / 2 + block[i] / 2 + self.gap, label[j] / 2 + label[i] / 2 + LABEL_PAD)
+                    centre = max(centre, centres[j] + apart)
+            if i and self.levels[i] > self.levels[i - 1]:  # down: under the block before, as papers draw it
+                centre = max(centre, centres[i - 1])
+            elif i and self.levels[i] < self.levels[i - 1]:  # up: its arrow rises clear of this block's labels
+                apart = max(block[i - 1] / 2 + block[i] / 2 + self.gap, label[i] / 2 + LABEL_PAD * 2)
+                centre = max(centre, centres[i - 1] + apart)
+            centres.append(centre)
+        self.row_count, self.row_of = 1, [0] * (max(self.ranks) + 1)
+        self.centres, self.label_span = centres, label
+        self.right = max(c + w / 2 for c, w in zip(centres, label, strict=True))
+        self.strip_width = self.right + 2 * MARGIN
+        for p, centre in zip(self.placed, centres, strict=True):
+            p.x = centre - (p.t + p.d * DEPTH_DX) / 2
+
+    def measured_width(self) -> float:
+        return self.strip_width
+
+    def place_y(self) -> None:
+        """Levels top to bottom, each as tall as its blocks above the centre line and its blocks
+        and labels below it."""
+        up: dict[int, float] = {}
+        down: dict[int, float] = {}
+        for i, p in enumerate(self.placed):
+            level = self.levels[i]
+            up[level] = max(up.get(level, 0.0), p.h / 2 - p.d * DEPTH_DY)
+            down[level] = max(down.get(level, 0.0), p.h / 2 + LABEL_GAP + self.label_heights[i])
+        self.lane_centres, self.lane_bottoms = {}, {}
+        self.level_bottoms: dict[int, float] = {}  # below the labels of a level
+        y = 0.0
+        for level in sorted(up):
+            y += (LABEL_PAD * 2 if level else 0.0) + up[level]
+            self.lane_centres[(level, 0)] = y
+            self.lane_bottoms[(level, 0)] = max(p.h / 2 for i, p in enumerate(self.placed) if self.levels[i] == level)
+            y += down[level]
+            self.level_bottoms[level] = y
+        for i, p in enumerate(self.placed):
+            p.centres = [self.lane_centres[self.key(i)]]
+
+    def offset(self, level: int) -> float:
+        return U_OFFSET * min(p.h for i, p in enumerate(self.placed) if self.levels[i] == level)
+
+    def draw_connections(self) -> None:
+        arrow = {"width": CONNECTION_WIDTH, "role": "connection"}
+        for i, column in enumerate(self.columns):
+            if i == 0:
+                continue
+            s, t = self.placed[i - 1], self.placed[i]
+            source, target = s.boxes[0], t.boxes[0]
+            level, previous = self.levels[i], self.levels[i - 1]
+            if level == previous:
+                y = t.centres[0]
+                points = [(source.x1, y), (t.x - 1.0, y)]
+            elif level > previous:  # down: out of the right face, round its labels, onto the top below
+                y = s.centres[0] + self.offset(previous)
+                x_round = self.centres[i - 1] + self.label_span[i - 1] / 2 + LABEL_PAD
+                y_round = (self.level_bottoms[previous] + target.y0) / 2
+                x = (target.x0 + target.x1) / 2
+                points = [(source.x1, y), (x_round, y), (x_round, y_round), (x, y_round), (x, target.y0 - 0.5)]
+            else:  # up: out of the top, up to the level, into the next block's left face
+                y = t.centres[0] + self.offset(level)
+                x = (source.x0 + source.x1) / 2
+                points = [(x, source.y0), (x, y), (t.x - 1.0, y)]
+            for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
+                self.figure.segments.append(Segment(xa, ya, xb, yb, arrow=(xb, yb) == points[-1], **arrow))  # type: ignore[arg-type]
+            for skip in (k for k in column.sources if k != i - 1):
+                y = t.centres[0] - self.offset(level)
+                dashed = {"dashed": True, "width": CONNECTION_WIDTH, "role": "skip", "arrow": True}
+                self.figure.segments.append(Segment(self.placed[skip].boxes[0].x1, y, t.x - 1.0, y, **dashed))  # type: ignore[arg-type]
 
 
 __all__ = ["Scale", "build_figure"]

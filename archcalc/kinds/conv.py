@@ -26,7 +26,7 @@ from .base import (
     with_padding,
 )
 from .sliding import SlidingKind, slide
-from .teaching import Rows, conv_kernel_text, conv_notes, kernel_count
+from .stage_notes import Rows, conv_kernel_text, conv_notes, kernel_count
 
 if TYPE_CHECKING:
     from ..engine import LayerResult
@@ -77,6 +77,7 @@ DEPTHWISE_CAPTION = {"en": "dw {window}", "zh": "逐通道 {window}"}  # the fig
 
 class Conv(SlidingKind):
     name = "conv"
+    window_word = Rows.kernel
     counted_as = OpClass.WEIGHTED
     title = {"en": "convolution", "zh": "卷积"}
     summary = "2-D convolution (groups or depthwise, dilation, SAME/VALID padding, optional connection table)"
@@ -237,6 +238,7 @@ def _transposed_window(k: int, s: int, p: int, d: int) -> tuple[int, Q, Q]:
 
 class ConvTranspose(SlidingKind):
     name = "conv_transpose"
+    window_word = Rows.kernel
     counted_as = OpClass.WEIGHTED
     title = {"en": "transposed convolution", "zh": "转置卷积"}
     summary = "2-D transposed convolution (PyTorch's ConvTranspose2d): learned upsampling"

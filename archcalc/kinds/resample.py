@@ -24,7 +24,7 @@ from .base import (
     spatial_input,
     symmetric,
 )
-from .teaching import Rows, padding_text
+from .stage_notes import Rows, padding_text
 
 if TYPE_CHECKING:
     from ..engine import LayerResult

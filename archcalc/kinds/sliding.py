@@ -14,7 +14,7 @@ from ..fields import PaddingMode
 from ..format import fmt_number, fmt_padding, fmt_pair
 from ..i18n import Phrase, word
 from .base import Kind, Params, Window, native_padding
-from .teaching import (
+from .stage_notes import (
     BOTH,
     COLUMN,
     COLUMNS,
@@ -177,6 +177,7 @@ class SlidingKind(Kind):
     """A kind with a sliding window: its views read the kernel, stride and padding it resolved."""
 
     caption_prefix: ClassVar[str] = ""  # "max ", "avg ", ...: a Phrase, to be said in every language
+    window_word: ClassVar[Phrase] = Rows.window  # what its derivation calls the window (convolutions: kernel)
 
     def caption(self, layer: LayerResult) -> str:
         kernel, stride = layer.details["kernel"], layer.details["stride"]
@@ -208,7 +209,7 @@ class SlidingKind(Kind):
     def _window_rows(self, layer: LayerResult, kernel: str) -> list[tuple[str, str]]:
         p: Params = layer.params_spec
         stride, padding = layer.details["stride"], layer.details["padding"]
-        rows = [(Rows.kernel, kernel), (Rows.stride, fmt_pair(stride))]
+        rows = [(self.window_word, kernel), (Rows.stride, fmt_pair(stride))]
         rows.append((Rows.padding, padding_text(padding, p.get("padding") is PaddingMode.SAME)))
         if p.get("dilation", (1, 1)) != (1, 1):
             rows.append((Rows.dilation, fmt_pair(p["dilation"])))

@@ -10,6 +10,3 @@ class GradeFormat(enum.StrEnum):
     TEXT = "text"
     JSON = "json"
     HTML = "html"
-
-
-GRADE_SUFFIXES = {"txt": GradeFormat.TEXT, "text": GradeFormat.TEXT, "json": GradeFormat.JSON, "html": GradeFormat.HTML, "htm": GradeFormat.HTML}  # fmt: skip

@@ -23,6 +23,7 @@ class Rows:
 
     input = word("input", "输入大小")
     kernel = word("kernel", "卷积核大小")
+    window = word("kernel", "窗口大小")  # a pooling window: not a convolution kernel in Chinese
     stride = word("stride", "步长")
     padding = word("padding", "填充")
     dilation = word("dilation", "膨胀")
