@@ -497,3 +497,41 @@ def test_only_an_encoder_decoder_is_drawn_as_a_u():
     assert found == {("unet", "STAGES")}
     levels = _u_levels(columns_of(_analysis("unet"), Collapse.STAGES, Lang.EN))
     assert levels == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 3, 2, 1, 0, 0]  # 572 → 28 → 388: four halvings, four doublings
+
+
+def test_grouped_depthwise_and_plain_convolutions_are_told_apart():
+    """A branching net's groups are not drawn as streams, so the kernel label says them; AlexNet's
+    two GPUs are its two streams, so its labels need not."""
+    spec = archcalc.parse(
+        "name: g\ninput: {channels: 8, height: 32, width: 32}\nlayers:\n"
+        "  - {kind: conv, name: stem, out_channels: 32, kernel: 3, padding: 1}\n"
+        "  - {kind: conv, name: g, out_channels: 32, kernel: 3, padding: 1, groups: 4}\n"
+        "  - {kind: conv, name: dw, out_channels: 32, kernel: 3, padding: 1, groups: depthwise, inputs: stem}\n"
+        "  - {kind: add, name: sum, inputs: [g, dw]}\n"
+    )
+    texts = [label.text for label in build_figure(archcalc.analyse(spec), Options(expand=True)).labels]
+    assert "3×3 g4" in texts and "dw 3×3" in texts
+    alexnet = [label.text for label in build_figure(_analysis("alexnet")).labels]
+    assert not any(" g2" in text for text in alexnet)
+
+
+def test_tikz_compiles_at_the_stated_width(tmp_path):
+    """LaTeX measures the picture: 17 cm of text width, within the half-width of its outermost lines.
+    (TeX Live is not part of .ci/run, so this runs where pdflatex is installed.)"""
+    import shutil
+    import subprocess
+
+    from archcalc.figure3d import render_tikz
+
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed (Debian: texlive-latex-base texlive-pictures)")
+    (tmp_path / "figure.tex").write_text(render_tikz(build_figure(_analysis("alexnet"))))
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\\usepackage{tikz}\\usetikzlibrary{arrows.meta}\\newlength{\\figw}\n"
+        "\\begin{document}\\settowidth{\\figw}{\\input{figure.tex}}\\typeout{WIDTH=\\the\\figw}\\end{document}\n"
+    )
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "doc.tex"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120, check=False)  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:]
+    width_pt = float(run.stdout.split("WIDTH=")[1].split("pt")[0])
+    assert abs(width_pt - 17 / 2.54 * 72.27) < 2.0, width_pt  # TeX points: 72.27 to the inch

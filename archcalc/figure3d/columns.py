@@ -64,6 +64,8 @@ class Collapse(enum.IntEnum):
     STAGES = 4  # instead of branch regions, each run of blocks named as one stage (down1.conv1, down1.conv2)
 
 
+# A grouped layer's caption where the figure does not draw its groups as streams (a branching net).
+GROUPED_CAPTION: Message = {"en": "{window} g{groups}", "zh": "{window} 分{groups}组"}
 MAX_REGION = 12  # a longer region (U-Net's skips span the whole network) stays drawn out
 
 
@@ -235,6 +237,8 @@ def _expanded(analysis: Analysis) -> list[Column]:
             column.streams = streams
             source_streams = columns[sources[0]].streams
             column.cross = source_streams > 1 and kind.groups(layer) == 1 and kind.mixes_channels
+        if groups > 1 and not column.depthwise and column.streams == 1:  # not drawn as streams: say it
+            column.op = Phrase(GROUPED_CAPTION, window=column.op, groups=groups)
         columns.append(column)
         column_of[layer.name] = len(columns) - 1
     return columns
