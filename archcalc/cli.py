@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .conventions import ComparisonFormat, Convention
+from .counters import ComparisonFormat, Convention
 from .engine import DType, FlopMode, WarningMode
 from .errors import ArchcalcError, CheckFailed, OptionError, TorchRunError
 from .explain import ExplainFormat

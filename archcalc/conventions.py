@@ -13,56 +13,16 @@ Pure arithmetic on the engine's results: nothing here imports torch or a counter
 
 from __future__ import annotations
 
-import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any
 
+from .counters import ComparisonFormat, Convention, parse_convention
 from .engine import Analysis, LayerResult
-from .errors import OptionError
 from .i18n import Lang, Message, Phrase, display_width, pad, resolve_lang, say
 from .kinds.base import OpClass
-
-
-class Convention(enum.StrEnum):
-    """Whose rules count the MACs/FLOPs."""
-
-    ARCHCALC = "archcalc"
-    TORCH = "torch"
-    FVCORE = "fvcore"
-    PTFLOPS = "ptflops"
-    PTFLOPS_ATEN = "ptflops-aten"
-    THOP = "thop"
-    TORCHINFO = "torchinfo"
-
-    @property
-    def unit(self) -> str:
-        """The counter's own word for its number (a column header)."""
-        return _UNITS[self][0]
-
-    @property
-    def source(self) -> str:
-        """Where the counter's number comes from, as a user would call it."""
-        return _UNITS[self][1]
-
-    @property
-    def column(self) -> str:
-        """The table's count column under this convention: ``flops (fvcore)``."""
-        return self.unit if self is Convention.ARCHCALC else f"{self.unit} ({self.value})"
-
-
-_UNITS = {
-    Convention.ARCHCALC: ("MACs", "archcalc counts: multiply-accumulates of conv, linear and RBF layers"),
-    Convention.TORCH: ("FLOPs", "torch.utils.flop_counter.FlopCounterMode counts: 2 FLOPs per MAC of conv/linear"),
-    Convention.FVCORE: ("flops", "fvcore's FlopCountAnalysis.total() counts: MACs, which it calls flops"),
-    Convention.PTFLOPS: ("MACs", "ptflops' get_model_complexity_info() returns it (default backend)"),
-    Convention.PTFLOPS_ATEN: ("MACs", "ptflops' get_model_complexity_info(backend='aten') returns it"),
-    Convention.THOP: ("MACs", "thop's profile() returns it"),
-    Convention.TORCHINFO: ("mult-adds", "torchinfo's summary() reports it (Total mult-adds)"),
-}
-
 
 # The rules and sources in Chinese, keyed by their English text (the handlers write English, which
 # CSV and JSON keep as the contract's words; ``rule_text`` says them in another language).
@@ -150,15 +110,6 @@ def rule_text(rule: str, lang: Lang = Lang.EN) -> str:
     if isinstance(rule, Phrase):
         return rule.said(lang)
     return RULES_ZH.get(rule, rule)
-
-
-def parse_convention(text: str) -> Convention:
-    """``fvcore`` → Convention.FVCORE (any case); anything else is an OptionError listing the choices."""
-    try:
-        return Convention(text.strip().lower())
-    except ValueError:
-        allowed = ", ".join(c.value for c in Convention)
-        raise OptionError(f"unknown convention {text!r}; allowed: {allowed}", option="--convention") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,19 +468,7 @@ def recounted(analysis: Analysis, convention: Convention | str) -> Analysis:
     return CountedAnalysis(**values, counted=count(analysis, convention))
 
 
-def counted_of(analysis: Analysis) -> Counted | None:
-    """The counter's numbers a view should show, or None for archcalc's own."""
-    return analysis.counted if isinstance(analysis, CountedAnalysis) else None
-
-
 # --- the comparison: one network under every convention (``archcalc conventions``) ---------------
-
-
-class ComparisonFormat(enum.StrEnum):
-    TEXT = "text"
-    MARKDOWN = "markdown"
-    CSV = "csv"
-    JSON = "json"
 
 
 def count_all(analysis: Analysis) -> list[Counted]:

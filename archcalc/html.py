@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .conventions import counted_of
+from .counters import counted_of
 from .engine import Analysis, LayerResult
 from .format import fmt_number, fmt_pair, fmt_shape, fmt_shapes, human, megabytes
 from .i18n import WORKED_OUT, Lang, Message, Phrase, say, translated

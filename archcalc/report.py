@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from .conventions import Convention, counted_of, recounted, rule_text
+from .counters import Convention, counted_of, parse_convention
 from .engine import Analysis, LayerResult
 from .errors import OptionError
 from .format import Notation, fmt_shape, parse_notation, shape_notation
@@ -118,6 +118,13 @@ CSV_FIELDS = (
 )
 
 
+def _rule(count: Any, lang: Lang) -> str:
+    """A counted layer's rule in `lang` (the rules load only when a counter's numbers are shown)."""
+    from .conventions import rule_text
+
+    return rule_text(count.rule, lang)
+
+
 def to_csv(analysis: Analysis, lang: Lang = Lang.EN) -> str:
     """One row per layer; the field names and kind names stay as the JSON contract writes them, the
     words of the cells (a receptive field of ``all``, warnings) are in `lang`."""
@@ -148,7 +155,7 @@ def to_csv(analysis: Analysis, lang: Lang = Lang.EN) -> str:
                 translated(layer.params_formula, lang),
                 "; ".join(translated(w, lang) for w in layer.warnings),
             )
-            + ((count.value, rule_text(count.rule, lang)) if count is not None else ())
+            + ((count.value, _rule(count, lang)) if count is not None else ())
         )
     return buffer.getvalue()
 
@@ -173,7 +180,7 @@ def to_json(analysis: Analysis, lang: Lang = Lang.EN) -> str:
             fields["formula"] = translated(layer.formula, lang)
         if layer.name in counts:  # --convention: the counter's number and its rule
             count = counts[layer.name]
-            fields["counted"], fields["counted_rule"] = count.value, rule_text(count.rule, lang)
+            fields["counted"], fields["counted_rule"] = count.value, _rule(count, lang)
         return fields
 
     layers = ",\n".join(
@@ -221,7 +228,10 @@ def _table_text(
 ) -> str:
     fmt = TableFormat(fmt)
     lang = resolve_lang(lang)
-    analysis = recounted(analysis, convention)
+    if parse_convention(convention) is not Convention.ARCHCALC:  # the rules load only for another counter
+        from .conventions import recounted
+
+        analysis = recounted(analysis, convention)
     for option, given in (("--collapse", collapse), ("--columns", columns is not None)):
         if given and fmt not in COLLAPSIBLE:
             raise OptionError(f"shapes text and markdown tables; {fmt} keeps every field of every layer", option=option)

@@ -5,7 +5,7 @@ The text, Markdown, CSV and HTML views all read these, so they cannot disagree.
 
 from __future__ import annotations
 
-from .conventions import counted_of, rule_text
+from .counters import counted_of
 from .engine import Analysis, FlopMode, LayerResult
 from .format import fmt_pair, fmt_shape, fmt_shapes, human, megabytes
 from .i18n import Lang, Message, Phrase, say, translated, word
@@ -227,6 +227,8 @@ def _counted_lines(analysis: Analysis, own: list[tuple[str, str]], lang: Lang = 
     counted = counted_of(analysis)
     if counted is None:
         return own
+    from .conventions import rule_text  # the rules load only when a counter's numbers are shown
+
     total, convention = counted.total, counted.convention
     source = say(COUNTED_LABELS["as"], lang, source=rule_text(convention.source, lang))
     return [
